@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from soskdt.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("", include("soskdt.identity.urls")),
+]
