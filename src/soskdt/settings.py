@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "soskdt.ingestion",
     "soskdt.sharing",
     "soskdt.rollout",
+    "soskdt.demo",
 ]
 
 MIDDLEWARE = [
