@@ -5,4 +5,6 @@ from soskdt.core import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("soskdt.identity.urls")),
+    path("", include("soskdt.wallet.urls")),
+    path("", include("soskdt.ingestion.urls")),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -50,7 +52,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("thư điện tử"), blank=True)
     phone = models.CharField(_("số điện thoại đăng ký"), max_length=15, blank=True)
     citizen = models.OneToOneField(
-        Citizen, verbose_name=_("công dân"), null=True, blank=True, on_delete=models.PROTECT, related_name="account"
+        Citizen,
+        verbose_name=_("công dân"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account",
     )
     assurance_level = models.PositiveSmallIntegerField(
         _("mức định danh"), null=True, blank=True, choices=[(1, _("Mức 1")), (2, _("Mức 2"))]
@@ -59,10 +66,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     app_version = models.CharField(_("phiên bản ứng dụng gần nhất"), max_length=20, blank=True)
     app_version_seen_at = models.DateTimeField(_("lần thấy phiên bản gần nhất"), null=True, blank=True)
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("đơn vị"), null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        OrgUnit,
+        verbose_name=_("đơn vị"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
     facility = models.ForeignKey(
-        Facility, verbose_name=_("cơ sở KCB"), null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        Facility,
+        verbose_name=_("cơ sở KCB"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     is_staff = models.BooleanField(_("vào trang quản trị"), default=False)
@@ -71,7 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("tài khoản")
@@ -101,9 +118,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 class RoleAssignment(models.Model):
     """One role of a staff account; a person may hold several (clinician and unit reporter)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        User, verbose_name=_("tài khoản"), on_delete=models.CASCADE, related_name="roles"
+    )
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
-    granted_at = models.DateTimeField(default=timezone.now)
+    granted_at = models.DateTimeField(_("ngày cấp"), default=timezone.now)
 
     class Meta:
         verbose_name = _("vai trò")
@@ -117,13 +136,16 @@ class RoleAssignment(models.Model):
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only a keyed digest of the secret is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    prefix = models.CharField(max_length=12, unique=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("tài khoản"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    # The public part of the token, used to find the row; the secret part is only ever stored as ``digest``.
+    prefix = models.CharField(_("tiền tố"), max_length=12, unique=True)
     digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("ngày tạo"), default=timezone.now)
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    last_used_at = models.DateTimeField(_("lần dùng gần nhất"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("mã truy cập API")
@@ -131,3 +153,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user.username})"
+
+    def is_usable_at(self, moment: dt.datetime) -> bool:
+        return self.revoked_at is None and moment < self.expires_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +40,12 @@ class OrgUnit(TimeStampedModel):
     name = models.CharField(_("tên đơn vị"), max_length=255)
     kind = models.CharField(_("loại đơn vị"), max_length=30, choices=OrgUnitKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("đơn vị cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     province_code = models.CharField(_("mã tỉnh"), max_length=3, blank=True)
     valid_from = models.DateField(_("hiệu lực từ"), default=dt.date(2000, 1, 1))
@@ -62,6 +68,22 @@ class OrgUnit(TimeStampedModel):
     def is_active_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
+    def clean(self) -> None:
+        """Refuse a parent that is this unit or below it: the tree would become a loop."""
+        seen: set[int] = set()
+        parent = self.parent
+        while parent is not None and parent.pk not in seen:
+            if self.pk is not None and parent.pk == self.pk:
+                raise ValidationError(
+                    {
+                        "parent": _(
+                            "Đơn vị cấp trên không thể là chính đơn vị này hoặc đơn vị cấp dưới của nó."
+                        )
+                    }
+                )
+            seen.add(parent.pk)
+            parent = parent.parent
+
 
 class FacilityLevel(models.TextChoices):
     # Levels of the Law on Medical Examination and Treatment 2023 (Luật 15/2023/QH15).
@@ -75,10 +97,17 @@ class Facility(TimeStampedModel):
 
     code = models.CharField(_("mã cơ sở KCB"), max_length=5, unique=True)
     name = models.CharField(_("tên cơ sở"), max_length=255)
-    level = models.CharField(_("cấp chuyên môn"), max_length=20, choices=FacilityLevel.choices, default=FacilityLevel.BASIC)
+    level = models.CharField(
+        _("cấp chuyên môn"), max_length=20, choices=FacilityLevel.choices, default=FacilityLevel.BASIC
+    )
     province_code = models.CharField(_("mã tỉnh"), max_length=3)
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("đơn vị quản lý"), null=True, blank=True, on_delete=models.PROTECT, related_name="facilities"
+        OrgUnit,
+        verbose_name=_("đơn vị quản lý"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="facilities",
     )
     active_from = models.DateField(_("hoạt động từ"), default=dt.date(2000, 1, 1))
     active_to = models.DateField(_("hoạt động đến"), null=True, blank=True)
@@ -155,14 +184,18 @@ class InsuranceCard(TimeStampedModel):
     primary_care_facility_code = models.CharField(_("nơi đăng ký KCB ban đầu"), max_length=5)
     valid_from = models.DateField(_("giá trị từ"))
     valid_to = models.DateField(_("giá trị đến"))
-    issuer = models.CharField(_("cơ quan cấp"), max_length=10, choices=CardIssuer.choices, default=CardIssuer.VSS)
+    issuer = models.CharField(
+        _("cơ quan cấp"), max_length=10, choices=CardIssuer.choices, default=CardIssuer.VSS
+    )
 
     class Meta:
         verbose_name = _("thẻ BHYT")
         verbose_name_plural = _("thẻ BHYT")
         constraints = [
             models.UniqueConstraint(fields=["code", "valid_from"], name="registry_card_code_from_uniq"),
-            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")), name="registry_card_valid_period"),
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="registry_card_valid_period"
+            ),
         ]
 
     def __str__(self) -> str:
