@@ -203,7 +203,9 @@ def parse_time(value: str) -> dt.datetime | None:
     if len(value) == 12 and value.isdigit() and value.isascii() and "19" <= value[:2] <= "21":
         try:
             n = int(value)
-            result = dt.datetime(n // 100000000, n // 1000000 % 100, n // 10000 % 100, n // 100 % 100, n % 100)
+            result = dt.datetime(
+                n // 100000000, n // 1000000 % 100, n // 10000 % 100, n // 100 % 100, n % 100
+            )
         except ValueError:
             result = None
     if len(_TIME_CACHE) >= _CACHE_MAX:
@@ -639,9 +641,8 @@ def _cross_checks(
     discharge = x1.get("NGAY_RA")
     inpatient = x1.get("NGAY_VAO_NOI_TRU")
     visit_type = x1.get("MA_LOAI_KCB")
-    horizon = dt.datetime.combine(
-        today + dt.timedelta(days=2), dt.time()
-    )  # one day of slack for clocks and zones
+    # Up to the end of tomorrow: one day of slack for clocks and time zones.
+    horizon = dt.datetime.combine(today + dt.timedelta(days=2), dt.time())
     for name, moment in (("NGAY_VAO", arrival), ("NGAY_RA", discharge)):
         if isinstance(moment, dt.datetime) and moment >= horizon:
             add(E.TIME_IN_FUTURE, "XML1", 1, name, raw1.get(name))

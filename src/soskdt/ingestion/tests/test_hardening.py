@@ -262,7 +262,9 @@ def test_xxe_in_a_utf16_envelope_is_refused() -> None:
 
 def test_a_utf16_envelope_is_read() -> None:
     visits = _visits(2)
-    text = samples.build_envelope("79048", visits).decode().replace('encoding="utf-8"', 'encoding="UTF-16"', 1)
+    text = (
+        samples.build_envelope("79048", visits).decode().replace('encoding="utf-8"', 'encoding="UTF-16"', 1)
+    )
     items = _items(text.encode("utf-16"))
     assert [getattr(i, "ma_lk", None) for i in items] == [v.ma_lk for v in visits]
 

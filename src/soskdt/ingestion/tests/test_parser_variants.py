@@ -286,7 +286,9 @@ def test_unusual_but_well_formed_envelope_reports_file_problems_and_keeps_visits
     ]  # type: ignore[union-attr]
 
 
-def test_only_selected_hoso_are_read_for_resuming_or_sharing_the_work(visits: list[samples.VisitSpec]) -> None:
+def test_only_selected_hoso_are_read_for_resuming_or_sharing_the_work(
+    visits: list[samples.VisitSpec],
+) -> None:
     data = samples.build_envelope(FACILITY, visits)
     resumed = iter_visits(data, file_name="t.xml", only=lambda i: i > 5)
     assert [v.index for v in resumed] == [6, 7, 8]  # type: ignore[union-attr]
@@ -295,7 +297,9 @@ def test_only_selected_hoso_are_read_for_resuming_or_sharing_the_work(visits: li
     assert halves == [[2, 4, 6, 8], [1, 3, 5, 7]]
 
 
-def test_a_gzip_stream_is_read_without_seeking(tmp_path: Path, visits: list[samples.VisitSpec], reference: list[dict[str, list[dict[str, str]]]]) -> None:
+def test_a_gzip_stream_is_read_without_seeking(
+    tmp_path: Path, visits: list[samples.VisitSpec], reference: list[dict[str, list[dict[str, str]]]]
+) -> None:
     import gzip
 
     path = tmp_path / "hs.xml.gz"

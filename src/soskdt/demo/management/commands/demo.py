@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from soskdt.demo import builders, selectors
+from soskdt.demo.builders.visits import build_demo_visits
 
 
 class Command(BaseCommand):
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         result = builders.build_demo(
             today=timezone.localdate(), seed=options["seed"], citizens=options["citizens"]
         )
+        visits = build_demo_visits(result).counts()  # through the QĐ 130 ingestion pipeline
         elapsed = time.perf_counter() - started
         counts = result.counts()
         self._say(
@@ -77,6 +79,12 @@ class Command(BaseCommand):
                     "{citizen_accounts} tài khoản công dân ({level2_accounts} mức 2, {level1_accounts} mức 1)."
                 ).format(seconds=elapsed, seed=result.seed, **counts)
             )
+        )
+        self._say(
+            _(
+                "Đã nạp {visits} đợt khám của {patients} người bệnh từ {files} tệp XML QĐ 130 "
+                "({rejected} bị từ chối, {unlinked} chưa liên kết công dân)."
+            ).format(**visits)
         )
         if not options["if_empty"]:
             # With --if-empty (the run script) the caller prints the table itself with --logins.
