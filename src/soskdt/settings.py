@@ -158,6 +158,12 @@ SOSKDT = {
     "API_TOKEN_LIFETIME_SECONDS": int(os.environ.get("SOSKDT_API_TOKEN_LIFETIME_SECONDS", str(12 * 3600))),
     "MIN_APP_VERSION": "2.0.4",
     "WEB_CLIENT_VERSION": "2.1.0",
+    # Health book (docs/healthbook.md): passcode lockout, book tokens, passcode-reset OTP by SMS.
+    "PASSCODE_MAX_FAILURES": int(os.environ.get("SOSKDT_PASSCODE_MAX_FAILURES", "5")),
+    "PASSCODE_LOCK_SECONDS": int(os.environ.get("SOSKDT_PASSCODE_LOCK_SECONDS", "900")),
+    "BOOK_TOKEN_LIFETIME_SECONDS": int(os.environ.get("SOSKDT_BOOK_TOKEN_LIFETIME_SECONDS", "900")),
+    "PASSCODE_OTP_LIFETIME_SECONDS": int(os.environ.get("SOSKDT_PASSCODE_OTP_LIFETIME_SECONDS", "300")),
+    "SMS_BACKEND": os.environ.get("SOSKDT_SMS_BACKEND", "soskdt.healthbook.sms.ConsoleSmsBackend"),
 }
 
 LOGGING = {

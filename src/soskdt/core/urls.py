@@ -6,5 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("soskdt.identity.urls")),
     path("", include("soskdt.wallet.urls")),
+    path("", include("soskdt.healthbook.urls")),
     path("", include("soskdt.ingestion.urls")),
+    path("", include("soskdt.rollout.urls")),
 ]

@@ -20,9 +20,11 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
         if getattr(user, "kind", "") == "citizen":
-            target = _first_url("healthbook:home", "identity:citizen_home")
+            # The VNeID-like home with its menu; "Hồ sơ sức khỏe" is one of its items.
+            target = _first_url("identity:citizen_home")
         else:
-            target = _first_url("rollout:dashboard", "identity:staff_home")
+            # The staff home lists what each role may open (the roll-out pages are for two roles only).
+            target = _first_url("identity:staff_home")
         if target:
             return redirect(target)
     return render(request, "core/landing.html")

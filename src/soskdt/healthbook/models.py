@@ -620,3 +620,184 @@ class VisitVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit_id} v{self.version}"
+
+
+# --- the citizen's book: consent, passcode, unlocks, resets, access log ---------------------------------
+# Written by ``healthbook.book`` (consent, passcode, sync) and ``healthbook.access`` (the log); see
+# docs/healthbook.md. Secrets are only ever stored hashed.
+
+
+class ConsentActor(models.TextChoices):
+    CITIZEN = "citizen", _("Chính chủ")
+    REPRESENTATIVE = "representative", _("Người đại diện hợp pháp")
+
+
+class Book(TimeStampedModel):
+    """A citizen's health book (*Sổ sức khỏe điện tử*): consent to the terms, passcode, last sync.
+
+    Visits linked to the citizen show in the book only once a sync (*Cập nhật dữ liệu*) has seen them:
+    those with ``linked_at <= last_synced_at``. A represented person's book has no passcode of its own:
+    it opens with the passcode of the representative who opens it.
+    """
+
+    citizen = models.OneToOneField(
+        "registry.Citizen", verbose_name=_("công dân"), on_delete=models.PROTECT, related_name="book"
+    )
+    terms_version = models.CharField(_("phiên bản điều khoản đã đồng ý"), max_length=20, blank=True)
+    terms_accepted_at = models.DateTimeField(_("thời điểm đồng ý điều khoản"), null=True, blank=True)
+    terms_accepted_by = models.ForeignKey(
+        "identity.User",
+        verbose_name=_("tài khoản đồng ý"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    terms_accepted_as = models.CharField(
+        _("đồng ý với tư cách"), max_length=20, choices=ConsentActor.choices, blank=True
+    )
+    passcode_hash = models.CharField(_("passcode (đã băm)"), max_length=255, blank=True)
+    passcode_set_at = models.DateTimeField(_("thời điểm đặt passcode"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("thời điểm kích hoạt"), null=True, blank=True)
+    last_synced_at = models.DateTimeField(_("lần cập nhật dữ liệu gần nhất"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sổ sức khỏe điện tử")
+        verbose_name_plural = _("sổ sức khỏe điện tử")
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} — {self.citizen_id}"
+
+    @property
+    def has_passcode(self) -> bool:
+        return bool(self.passcode_hash)
+
+
+class BookToken(models.Model):
+    """A short-lived token proving that ``user`` entered the passcode for ``book`` (API ``X-Book-Token``).
+
+    Only a keyed digest of the secret is stored, like identity's API tokens (decision 0003).
+    """
+
+    book = models.ForeignKey(Book, verbose_name=_("sổ"), on_delete=models.CASCADE, related_name="tokens")
+    user = models.ForeignKey(
+        "identity.User", verbose_name=_("tài khoản"), on_delete=models.CASCADE, related_name="book_tokens"
+    )
+    prefix = models.CharField(_("tiền tố"), max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("ngày tạo"))
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã mở sổ")
+        verbose_name_plural = _("mã mở sổ")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id} → {self.book_id})"
+
+
+class PasscodeReset(models.Model):
+    """A one-time code sent by SMS to reset a forgotten passcode; hashed, short-lived, few tries."""
+
+    user = models.ForeignKey(
+        "identity.User", verbose_name=_("tài khoản"), on_delete=models.CASCADE, related_name="passcode_resets"
+    )
+    book = models.ForeignKey(Book, verbose_name=_("sổ"), on_delete=models.CASCADE, related_name="resets")
+    otp_hash = models.CharField(_("mã OTP (đã băm)"), max_length=255)
+    phone = models.CharField(_("gửi tới số"), max_length=15)
+    created_at = models.DateTimeField(_("ngày tạo"))
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    attempts = models.PositiveSmallIntegerField(_("số lần nhập"), default=0)
+    used_at = models.DateTimeField(_("đã dùng lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("yêu cầu đặt lại passcode")
+        verbose_name_plural = _("yêu cầu đặt lại passcode")
+        indexes = [models.Index(fields=["user", "-created_at"], name="hb_reset_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ActorKind(models.TextChoices):
+    CITIZEN = "citizen", _("Chính chủ")
+    REPRESENTATIVE = "representative", _("Người đại diện hợp pháp")
+    CLINICIAN = "clinician", _("Người hành nghề khám chữa bệnh")
+    EMERGENCY = "emergency", _("Truy cập khẩn cấp")
+    OPERATOR = "operator", _("Cán bộ vận hành")
+
+
+class AccessOutcome(models.TextChoices):
+    SUCCESS = "success", _("Thành công")
+    DENIED = "denied", _("Bị từ chối")
+
+
+class AccessChannel(models.TextChoices):
+    PAGE = "page", _("Trang web")
+    API = "api", _("Ứng dụng (API)")
+
+
+GENESIS_HASH = "0" * 64
+
+
+class AccessLog(models.Model):
+    """One transaction on a book, reads included (CV 365/2025): who, whose book, what, when, from where.
+
+    Append-only. Rows of one book owner form a SHA-256 chain (``hash = sha256(prev_hash + canonical row)``,
+    ``healthbook.access``): a removed or edited row breaks it. The unique (owner, prev_hash) refuses a fork.
+    Written only by ``healthbook.access.record_access``.
+    """
+
+    owner = models.ForeignKey(
+        "registry.Citizen",
+        verbose_name=_("chủ sổ"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    actor = models.ForeignKey(
+        "identity.User",
+        verbose_name=_("người truy cập"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_kind = models.CharField(_("tư cách"), max_length=20, choices=ActorKind.choices)
+    facility = models.ForeignKey(
+        "registry.Facility",
+        verbose_name=_("cơ sở KCB"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("thao tác"), max_length=40)
+    target = models.CharField(_("đối tượng"), max_length=64, blank=True)
+    outcome = models.CharField(_("kết quả"), max_length=10, choices=AccessOutcome.choices)
+    at = models.DateTimeField(_("thời điểm"))
+    ip_address = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
+    user_agent = models.CharField(_("trình duyệt / ứng dụng"), max_length=200, blank=True)
+    channel = models.CharField(_("kênh"), max_length=10, choices=AccessChannel.choices)
+    prev_hash = models.CharField(_("mã băm dòng trước"), max_length=64)
+    hash = models.CharField(_("mã băm"), max_length=64)
+
+    class Meta:
+        verbose_name = _("nhật ký truy cập sổ")
+        verbose_name_plural = _("nhật ký truy cập sổ")
+        indexes = [models.Index(fields=["owner", "-id"], name="hb_accesslog_owner_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "prev_hash"], name="hb_accesslog_chain_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("access log rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("access log rows are append-only")

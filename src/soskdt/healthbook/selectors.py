@@ -1,12 +1,195 @@
-"""Reads of visits needed by ingestion and operations (the citizen's book reads come later)."""
+"""Reads of the health book: who may open which book, and the visits that ingestion and operations need.
+
+``get_book_for(viewer, citizen_id)`` is the one authorisation rule of the book: a citizen opens their own
+book and the books of the people they represent; anybody else, a missing person and a staff account get
+the same ``NotFound``. The reads that show a book's content (and log them) are in ``healthbook.reads``.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from soskdt.healthbook.models import Visit, VisitVersion
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from soskdt.core.errors import NotFound
+from soskdt.healthbook import terms
+from soskdt.healthbook.models import ActorKind, Book, Visit, VisitVersion
 from soskdt.healthbook.records import VisitInput
 from soskdt.healthbook.services import stored_visit_inputs
+from soskdt.identity.models import AccountKind, User
+from soskdt.registry.models import Citizen
+
+# Children under 14 are managed through a parent's or legal representative's account (DOMAIN.md §3);
+# from 14 they use their own account. Adults (18 and over) may designate a representative.
+CHILD_AGE_LIMIT = 14
+ADULT_AGE = 18
+
+#: A book is named by its owner's citizen id (int) or personal ID (12-digit str).
+Who = int | str
+
+
+# --- who may open which book ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookAccess:
+    """A viewer's right to one book. ``book`` is unsaved (no ``pk``) when the person has none yet."""
+
+    book: Book
+    citizen: Citizen
+    viewer: User
+    actor_kind: str
+
+    @property
+    def is_own(self) -> bool:
+        return self.actor_kind == ActorKind.CITIZEN
+
+    @property
+    def terms_current(self) -> bool:
+        return self.book.terms_accepted_at is not None and self.book.terms_version == terms.CURRENT_VERSION
+
+    @property
+    def is_activated(self) -> bool:
+        return self.book.pk is not None and self.book.activated_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Activated and consented to the current terms: the passcode may open it."""
+        return self.is_activated and self.terms_current
+
+
+def may_be_represented(citizen: Citizen, today: dt.date | None = None) -> bool:
+    """Tell whether a person's representative may manage their book: under 14, or an adult."""
+    age = citizen.birth_date.age_on(today or timezone.localdate())
+    return age < CHILD_AGE_LIMIT or age >= ADULT_AGE
+
+
+def viewer_citizen_id(viewer: Any) -> int:
+    """The citizen behind an active citizen account; anybody else is NotFound."""
+    if (
+        not isinstance(viewer, User)
+        or not viewer.is_authenticated
+        or not viewer.is_active
+        or viewer.kind != AccountKind.CITIZEN
+        or viewer.citizen_id is None
+    ):
+        raise NotFound()
+    return viewer.citizen_id
+
+
+def _citizen_filter(who: Who) -> dict[str, Any]:
+    if isinstance(who, bool) or not isinstance(who, int | str):
+        raise NotFound()
+    if isinstance(who, int):
+        return {"pk": who}
+    return {"personal_id": who.strip()}
+
+
+def _relation(viewer_citizen: int, citizen: Citizen) -> str:
+    if citizen.pk == viewer_citizen:
+        return ActorKind.CITIZEN
+    if citizen.representative_id == viewer_citizen and may_be_represented(citizen):
+        return ActorKind.REPRESENTATIVE
+    raise NotFound()
+
+
+def book_access(viewer: Any, who: Who, *, for_update: bool = False) -> BookAccess:
+    """Return the viewer's access to the book of ``who`` (citizen id or personal ID); else NotFound.
+
+    One query when the book exists (two when it does not). With ``for_update`` the book row is locked
+    for the rest of the transaction, which serialises the writers of its access log.
+    """
+    own = viewer_citizen_id(viewer)
+    wanted = _citizen_filter(who)
+    books = Book.objects.select_related("citizen")
+    if for_update:
+        books = books.select_for_update(of=("self",))
+    book = books.filter(**{f"citizen__{key}": value for key, value in wanted.items()}).first()
+    if book is not None:
+        citizen = book.citizen
+    else:
+        found = Citizen.objects.filter(**wanted).first()
+        if found is None:
+            raise NotFound()
+        citizen, book = found, Book(citizen=found)
+    return BookAccess(book=book, citizen=citizen, viewer=viewer, actor_kind=_relation(own, citizen))
+
+
+def get_book_for(viewer: Any, citizen_id: int, *, for_update: bool = False) -> BookAccess:
+    """The viewer's access to the book of citizen ``citizen_id``; missing and forbidden are both NotFound."""
+    return book_access(viewer, int(citizen_id), for_update=for_update)
+
+
+def get_book_by_personal_id(viewer: Any, personal_id: str, *, for_update: bool = False) -> BookAccess:
+    """Like ``get_book_for``, naming the person by their 12-digit personal ID."""
+    return book_access(viewer, str(personal_id), for_update=for_update)
+
+
+def own_book(viewer: Any) -> Book | None:
+    """The viewer's own book row (the one holding their passcode), or None."""
+    return Book.objects.filter(citizen_id=viewer_citizen_id(viewer)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPerson:
+    """A person whose book the viewer manages (*Người được quản lý*)."""
+
+    citizen: Citizen
+    relation: str
+    age: int
+    book_activated: bool
+
+    @property
+    def personal_id(self) -> str:
+        return self.citizen.personal_id
+
+    @property
+    def full_name(self) -> str:
+        return self.citizen.full_name
+
+
+def managed_people(viewer: Any) -> list[ManagedPerson]:
+    """The people whose book the viewer may open as their representative, youngest first (one query)."""
+    own = viewer_citizen_id(viewer)
+    today = timezone.localdate()
+    people = (
+        Citizen.objects.filter(representative_id=own)
+        .select_related("book")
+        .order_by("-birth_year", "-birth_month", "-birth_day", "full_name")
+    )
+    found = []
+    for person in people:
+        if not may_be_represented(person, today):
+            continue
+        book = getattr(person, "book", None)
+        found.append(
+            ManagedPerson(
+                citizen=person,
+                relation=person.representative_relation,
+                age=person.birth_date.age_on(today),
+                book_activated=book is not None and book.activated_at is not None,
+            )
+        )
+    return found
+
+
+def books_activated_at(personal_ids: Iterable[str]) -> dict[str, dt.datetime]:
+    """When each of these people's books was activated, by personal ID (roll-out: *đã khởi tạo Sổ SKĐT*)."""
+    wanted = sorted(set(personal_ids))
+    found: dict[str, dt.datetime] = {}
+    for start in range(0, len(wanted), 5000):
+        rows = Book.objects.filter(
+            citizen__personal_id__in=wanted[start : start + 5000], activated_at__isnull=False
+        ).values_list("citizen__personal_id", "activated_at")
+        found.update((pid, at) for pid, at in rows if at is not None)
+    return found
+
+
+# --- visits for ingestion and operations ---------------------------------------------------------
 
 
 def unlinked_visits() -> QuerySet[Visit]:
@@ -25,3 +208,10 @@ def visit_as_sent(*, visit_id: int) -> VisitInput:
 def visit_versions(*, visit_id: int) -> QuerySet[VisitVersion]:
     """Replaced versions of a visit, oldest first; each ``payload`` holds that version as sent."""
     return VisitVersion.objects.filter(visit_id=visit_id).order_by("version")
+
+
+def visible_visits(book: Book) -> QuerySet[Visit]:
+    """The visits a book shows: linked to its owner and seen by a sync (*Cập nhật dữ liệu*)."""
+    if book.last_synced_at is None:
+        return Visit.objects.none()
+    return Visit.objects.filter(Q(citizen_id=book.citizen_id) & Q(linked_at__lte=book.last_synced_at))

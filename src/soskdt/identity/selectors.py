@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from soskdt.identity.models import Role, RoleAssignment, User
+from django.db.models import QuerySet
+
+from soskdt.identity.models import AccountKind, Role, RoleAssignment, User
 from soskdt.registry.models import Citizen, Facility, OrgUnit
 
 
@@ -52,3 +56,55 @@ def profile_of(user: User) -> Profile:
         citizen=user.citizen,
         app_version=user.app_version,
     )
+
+
+# --- roll-out counts ----------------------------------------------------------------------------------
+
+_IN_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What the roll-out tracker reads about a person's citizen account (VNeID-like)."""
+
+    personal_id: str
+    assurance_level: int | None
+    assurance_granted_on: dt.date | None
+    app_version: str
+
+    def level2_on(self, day: dt.date) -> bool:
+        """Tell whether the account held assurance level 2 on ``day``."""
+        return (
+            self.assurance_level == 2
+            and self.assurance_granted_on is not None
+            and self.assurance_granted_on <= day
+        )
+
+
+def citizen_accounts_for(personal_ids: Iterable[str] | QuerySet[Any]) -> dict[str, AccountFacts]:
+    """Citizen accounts of these people, by personal ID (a list, or a query of personal IDs used as a subquery)."""
+    if isinstance(personal_ids, QuerySet):
+        chunks: list[Any] = [personal_ids]
+    else:
+        wanted = sorted(set(personal_ids))
+        chunks = [wanted[i : i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
+    found: dict[str, AccountFacts] = {}
+    for chunk in chunks:
+        rows = User.objects.filter(kind=AccountKind.CITIZEN, citizen__personal_id__in=chunk).values_list(
+            "citizen__personal_id", "assurance_level", "assurance_granted_on", "app_version"
+        )
+        for pid, level, granted, version in rows:
+            found[pid] = AccountFacts(pid, level, granted, version or "")
+    return found
+
+
+def staff_with_role_in_units(role: str, unit_ids: Iterable[int]) -> dict[int, list[User]]:
+    """Active staff accounts holding ``role`` in each of these org units (for reminders), by unit id."""
+    found: dict[int, list[User]] = {}
+    users = User.objects.filter(
+        kind=AccountKind.STAFF, is_active=True, org_unit_id__in=list(unit_ids), roles__role=role
+    ).order_by("org_unit_id", "username")
+    for user in users:
+        assert user.org_unit_id is not None
+        found.setdefault(user.org_unit_id, []).append(user)
+    return found

@@ -139,7 +139,13 @@ _STAFF_MENU: list[tuple[str, Promise, Promise, str]] = [
         _("Xem sổ của người bệnh khi được chia sẻ"),
         "sharing:home",
     ),
-    ("ingestion.submit", _("Gửi dữ liệu khám chữa bệnh"), _("Tải lên tệp XML theo QĐ 130"), "ingestion:home"),
+    ("ingestion.submit", _("Gửi dữ liệu khám chữa bệnh"), _("Tải lên tệp XML theo QĐ 130"), "ingestion:upload"),
+    (
+        "ingestion.operate",
+        _("Theo dõi dữ liệu tiếp nhận"),
+        _("Lượt gửi, lỗi, hồ sơ chưa liên kết, số lượt khám theo ngày"),
+        "ingestion:home",
+    ),
     (
         "rollout.report_unit",
         _("Báo cáo của đơn vị"),

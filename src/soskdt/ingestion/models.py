@@ -15,7 +15,9 @@ from soskdt.registry.models import Facility
 class FacilityApiKey(models.Model):
     """A facility's key for POST /api/v1/submissions. Only an argon2 hash of the secret is stored."""
 
-    facility = models.ForeignKey(Facility, verbose_name=_("cơ sở KCB"), on_delete=models.CASCADE, related_name="api_keys")
+    facility = models.ForeignKey(
+        Facility, verbose_name=_("cơ sở KCB"), on_delete=models.CASCADE, related_name="api_keys"
+    )
     label = models.CharField(_("ghi chú"), max_length=100, blank=True)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=255)
@@ -52,9 +54,16 @@ class Submission(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(_("nguồn"), max_length=10, choices=SubmissionSource.choices)
     facility = models.ForeignKey(
-        Facility, verbose_name=_("cơ sở KCB"), null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+        Facility,
+        verbose_name=_("cơ sở KCB"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="submissions",
     )
-    api_key = models.ForeignKey(FacilityApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions")
+    api_key = models.ForeignKey(
+        FacilityApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
     )
@@ -64,10 +73,14 @@ class Submission(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     archive_path = models.CharField(max_length=500)
     received_at = models.DateTimeField(_("thời điểm nhận"), default=timezone.now, db_index=True)
-    status = models.CharField(_("trạng thái"), max_length=12, choices=SubmissionStatus.choices, default=SubmissionStatus.RECEIVED)
+    status = models.CharField(
+        _("trạng thái"), max_length=12, choices=SubmissionStatus.choices, default=SubmissionStatus.RECEIVED
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    reprocess_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reprocessings")
+    reprocess_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reprocessings"
+    )
     envelope_facility_code = models.CharField(_("mã cơ sở trong tệp"), max_length=20, blank=True)
     # Highest HOSO position whose outcome is committed: a restarted job resumes after it.
     last_index_done = models.PositiveIntegerField(default=0)
@@ -119,7 +132,9 @@ class SubmissionVisit(models.Model):
     class Meta:
         verbose_name = _("kết quả từng hồ sơ")
         verbose_name_plural = _("kết quả từng hồ sơ")
-        constraints = [models.UniqueConstraint(fields=["submission", "index"], name="ingestion_subvisit_index_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "index"], name="ingestion_subvisit_index_uniq")
+        ]
         indexes = [models.Index(fields=["submission", "outcome"], name="ingestion_subvisit_outcome_idx")]
 
     def __str__(self) -> str:

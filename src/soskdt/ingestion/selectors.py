@@ -154,7 +154,9 @@ class FacilityDays:
         return sum(d.rejected for d in self.days)
 
 
-def daily_counts(viewer: Any, *, days: int = 14, today: dt.date | None = None) -> tuple[list[dt.date], list[FacilityDays]]:
+def daily_counts(
+    viewer: Any, *, days: int = 14, today: dt.date | None = None
+) -> tuple[list[dt.date], list[FacilityDays]]:
     """Feed completeness: visits received and rejected per facility and day (local), for the last ``days``.
 
     Rows are the facilities in ``viewer``'s scope that have a key or have ever sent, plus any code seen in the
@@ -174,7 +176,7 @@ def daily_counts(viewer: Any, *, days: int = 14, today: dt.date | None = None) -
         received.annotate(day=TruncDate("received_at"))
         .values("envelope_facility_code", "facility__code", "day")
         .annotate(
-            visits=Sum("visits_total"),
+            visit_count=Sum("visits_total"),
             rejected=Sum("visits_rejected"),
             files=Count("id"),
             failed_files=Count("id", filter=Q(status=SubmissionStatus.FAILED)),
@@ -187,7 +189,7 @@ def daily_counts(viewer: Any, *, days: int = 14, today: dt.date | None = None) -
         before = cells.get(key, DayCount(row["day"]))
         cells[key] = DayCount(
             row["day"],
-            before.visits + (row["visits"] or 0),
+            before.visits + (row["visit_count"] or 0),
             before.rejected + (row["rejected"] or 0),
             before.files + row["files"],
             before.failed_files + row["failed_files"],

@@ -89,7 +89,9 @@ def submission(request: HttpRequest, pk: Any) -> HttpResponse:
         "file_problems": file_problems,
         "can_reprocess": selectors.can_reprocess(request.user),
         "stalled": found.status in (SubmissionStatus.RECEIVED, SubmissionStatus.PROCESSING),
-        "reprocessings": list(found.reprocessings.order_by("-received_at").only("id", "received_at", "status")[:10]),
+        "reprocessings": list(
+            found.reprocessings.order_by("-received_at").only("id", "received_at", "status")[:10]
+        ),
     }
     return render(request, "ingestion/submission.html", context)
 
@@ -133,7 +135,9 @@ def relink(request: HttpRequest) -> HttpResponse:
     if linked:
         messages.success(request, _("Đã liên kết {count} đợt khám với công dân.").format(count=linked))
     else:
-        messages.info(request, _("Chưa liên kết thêm được đợt khám nào: người bệnh chưa có trong sổ đăng ký."))
+        messages.info(
+            request, _("Chưa liên kết thêm được đợt khám nào: người bệnh chưa có trong sổ đăng ký.")
+        )
     return redirect("ingestion:unlinked")
 
 
@@ -159,6 +163,8 @@ def upload(request: HttpRequest) -> HttpResponse:
     if not selectors.can_upload(viewer):
         raise Http404
     facility = viewer.facility  # type: ignore[union-attr]
+    if facility is None:
+        raise Http404
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from soskdt.core.dates import PartialDate
@@ -156,4 +157,53 @@ def why_not_linked(citizen_ids: Iterable[int]) -> dict[int, str]:
             latest[citizen_id] = reason
         elif status == LinkStatus.PENDING:
             latest[citizen_id] = "REQUEST_PENDING"
+    return latest
+
+
+_IN_CHUNK = 5000
+
+
+def _personal_id_chunks(personal_ids: Iterable[str] | QuerySet[Any]) -> list[Any]:
+    if isinstance(personal_ids, QuerySet):
+        return [personal_ids]
+    wanted = sorted(set(personal_ids))
+    return [wanted[i : i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
+
+
+def first_card_linked_at(personal_ids: Iterable[str] | QuerySet[Any]) -> dict[str, dt.datetime]:
+    """When each of these people first had a BHYT card in their wallet, by personal ID (roll-out counts).
+
+    Linking another card replaces the previous one but the wallet is never emptied, so "linked on a day"
+    is "first linked on or before that day". ``personal_ids`` may be a query of personal IDs (a subquery).
+    """
+    found: dict[str, dt.datetime] = {}
+    for chunk in _personal_id_chunks(personal_ids):
+        rows = (
+            LinkedCard.objects.filter(citizen__personal_id__in=chunk)
+            .values("citizen__personal_id")
+            .annotate(first=Min("linked_at"))
+            .values_list("citizen__personal_id", "first")
+        )
+        found.update(dict(rows))
+    return found
+
+
+def why_not_linked_by_personal_id(personal_ids: Iterable[str] | QuerySet[Any]) -> dict[str, str]:
+    """Like ``why_not_linked``, keyed by personal ID: the roll-out reason of a latest rejected or pending request."""
+    latest: dict[str, str] = {}
+    for chunk in _personal_id_chunks(personal_ids):
+        rows = (
+            CardLinkRequest.objects.filter(citizen__personal_id__in=chunk)
+            .order_by("citizen_id", "-created_at", "-pk")
+            .values_list("citizen__personal_id", "status", "reason_code")
+        )
+        seen: set[str] = set()
+        for pid, status, reason in rows:
+            if pid in seen:
+                continue
+            seen.add(pid)
+            if status == LinkStatus.REJECTED:
+                latest[pid] = reason
+            elif status == LinkStatus.PENDING:
+                latest[pid] = "REQUEST_PENDING"
     return latest

@@ -37,6 +37,7 @@ from soskdt.demo.builders.personas import (
     staff_personas,
 )
 from soskdt.demo.builders.population import Population, build_residents
+from soskdt.demo.builders.rollout import build_demo_rollout
 from soskdt.demo.builders.staff import Staff, build_staff
 from soskdt.identity.models import User
 from soskdt.registry.models import Citizen, Facility
@@ -124,6 +125,7 @@ def build_demo(*, today: dt.date, seed: int = DEFAULT_SEED, citizens: int = DEFA
             password_hash=password_hash,
         )
         admin = build_superuser(password_hash=password_hash, today=today)
+        build_demo_rollout(seed=seed, today=today, org=org, staff=staff)
         usernames = {key: c.personal_id for key, c in chosen.items() if key != "child"}
         usernames.update(staff_personas(staff))
         usernames["admin"] = "admin"

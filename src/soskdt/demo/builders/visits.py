@@ -32,6 +32,8 @@ from soskdt.registry.models import Citizen, Facility, InsuranceCard
 #: Residents with visits: this share of the population, at most MAX_PATIENTS.
 PATIENT_SHARE = 0.15
 MAX_PATIENTS = 300
+# QĐ 130 still asks for the district of residence: An Phú's code from before the 2025 reform.
+FORMER_DISTRICT_CODE = "883"
 HISTORY_DAYS = 900  # about two and a half years
 RECENT_DAYS = 14  # one file per facility and day of activity; monthly files before that
 
@@ -70,11 +72,32 @@ def _kinds_for(rng: random.Random, age: int, count: int) -> list[str]:
     if age < 6:
         table = [("exam", 6), ("follow_up", 2), ("inpatient", 1)]
     elif age < 40:
-        table = [("exam", 6), ("imaging", 2), ("follow_up", 1), ("surgery", 1), ("referral", 1), ("inpatient", 1)]
+        table = [
+            ("exam", 6),
+            ("imaging", 2),
+            ("follow_up", 1),
+            ("surgery", 1),
+            ("referral", 1),
+            ("inpatient", 1),
+        ]
     elif age < 60:
-        table = [("exam", 4), ("chronic_refill", 3), ("imaging", 2), ("ecg", 2), ("follow_up", 2), ("inpatient", 1)]
+        table = [
+            ("exam", 4),
+            ("chronic_refill", 3),
+            ("imaging", 2),
+            ("ecg", 2),
+            ("follow_up", 2),
+            ("inpatient", 1),
+        ]
     else:
-        table = [("chronic_refill", 6), ("exam", 3), ("ecg", 2), ("imaging", 1), ("follow_up", 2), ("inpatient", 2)]
+        table = [
+            ("chronic_refill", 6),
+            ("exam", 3),
+            ("ecg", 2),
+            ("imaging", 1),
+            ("follow_up", 2),
+            ("inpatient", 2),
+        ]
     kinds = rng.choices([k for k, _w in table], weights=[w for _k, w in table], k=count)
     return kinds
 
@@ -108,7 +131,7 @@ def _patient(rng: random.Random, citizen: Citizen, card: InsuranceCard | None, a
         patient_id=f"BN{citizen.personal_id[-7:]}",
         address=citizen.address or "An Phú, An Giang",
         province=citizen.province_code or "89",
-        district="",
+        district=FORMER_DISTRICT_CODE,
         commune=citizen.commune_code or "",
         phone=citizen.phone or "",
         weight=_weight(rng, age),
@@ -126,10 +149,12 @@ def _visit(
     kind: str,
     day: dt.date,
     usual_facility: str,
+    *,
+    at: str | None = None,
 ) -> tuple[str, samples.VisitSpec]:
     age = max(age_of(citizen, day), 0)
-    facility_code = _FACILITY_OF_KIND.get(kind, usual_facility)
-    if kind == "referral" and facility_code == HOSPITAL_CODE:
+    facility_code = at or _FACILITY_OF_KIND.get(kind, usual_facility)
+    if kind == "referral" and facility_code == HOSPITAL_CODE and at is None:
         facility_code = POLYCLINIC_CODE
     patient = _patient(rng, citizen, _card_on(cards, day), age)
     spec = samples.random_visit(rng, facility_code=facility_code, patient=patient, kind=kind, day=day)
@@ -195,35 +220,106 @@ def plan_visits(
         days = [d for d in _days(rng, today, count, persona) if d > born]
         kinds = _kinds_for(rng, age_of(citizen, today), len(days))
         if persona and len(days) >= 4:
-            kinds[:2] = ["inpatient", "imaging"] if citizen.birth_year < today.year - 6 else ["inpatient", "exam"]
+            kinds[:2] = (
+                ["inpatient", "imaging"] if citizen.birth_year < today.year - 6 else ["inpatient", "exam"]
+            )
         for kind, day in zip(kinds, days, strict=True):
-            code, spec = _visit(rng, citizen, cards_of.get(citizen.personal_id, []), kind, day, _usual_facility(citizen))
-            sent = _received_on(spec, today)
-            if code == STATION_FACILITY_CODE and sent.weekday() == 6 and (today - sent).days < RECENT_DAYS:
-                sent += dt.timedelta(days=1)  # the station is closed on Sundays: Monday's file carries it
-            if sent > today:
-                continue
-            files[(code, sent)].append(spec)
+            code, spec = _visit(
+                rng, citizen, cards_of.get(citizen.personal_id, []), kind, day, _usual_facility(citizen)
+            )
+            _send(files, code, spec, today)
+    _add_daily_feed(rng, today, pool, cards_of, files)
     _add_strangers_and_a_mistake(rng, today, files)
     return files
+
+
+def _send(
+    files: dict[tuple[str, dt.date], list[Any]], code: str, spec: samples.VisitSpec, today: dt.date
+) -> None:
+    """File a visit under the day its facility sends it; visits not over before today are left out."""
+    if spec.discharged.date() >= today:
+        return
+    sent = _received_on(spec, today)
+    if code == STATION_FACILITY_CODE and sent.weekday() == 6 and (today - sent).days < RECENT_DAYS:
+        sent += dt.timedelta(days=1)  # the station is closed on Sundays: Monday's file carries it
+    if code == POLYCLINIC_CODE and (today - sent).days == _SILENT_DAY:
+        sent += dt.timedelta(days=1)  # the polyclinic's feed failed that day: the next file carries it
+    if sent < today:
+        files[(code, sent)].append(spec)
+
+
+#: Visits a facility sends on an ordinary recent day (low, high), and what they are.
+_DAILY = {
+    HOSPITAL_CODE: ((6, 12), ("exam", "exam", "imaging", "ecg", "inpatient", "surgery", "follow_up")),
+    POLYCLINIC_CODE: ((3, 8), ("exam", "exam", "imaging", "ecg", "follow_up", "referral")),
+    STATION_FACILITY_CODE: ((2, 5), ("chronic_refill", "chronic_refill", "exam")),
+}
+#: The polyclinic's feed stops for a day this many days ago: what the daily page is there to show.
+_SILENT_DAY = 6
+
+
+def _add_daily_feed(
+    rng: random.Random,
+    today: dt.date,
+    pool: Sequence[Citizen],
+    cards_of: dict[str, list[InsuranceCard]],
+    files: dict[tuple[str, dt.date], list[Any]],
+) -> None:
+    """The last two weeks' ordinary traffic at each facility, so that the daily counts have a shape."""
+    adults = [c for c in pool if age_of(c, today) >= 16]
+    for back in range(RECENT_DAYS - 1, 0, -1):
+        day = today - dt.timedelta(days=back)
+        for code, ((low, high), kinds) in _DAILY.items():
+            if (code == STATION_FACILITY_CODE and day.weekday() == 6) or (
+                code == POLYCLINIC_CODE and back == _SILENT_DAY
+            ):
+                continue
+            for _ in range(rng.randint(low, high)):
+                citizen = rng.choice(adults)
+                kind = rng.choice(kinds)
+                start = (
+                    day - dt.timedelta(days=rng.randint(3, 6)) if kind in ("inpatient", "surgery") else day
+                )
+                _code, spec = _visit(
+                    rng, citizen, cards_of.get(citizen.personal_id, []), kind, start, code, at=code
+                )
+                if kind == "referral":
+                    spec.referral_to = HOSPITAL_CODE
+                _send(files, code, spec, today)
 
 
 def _add_strangers_and_a_mistake(
     rng: random.Random, today: dt.date, files: dict[tuple[str, dt.date], list[Any]]
 ) -> None:
-    yesterday = today - dt.timedelta(days=1)
+    two_days_ago = today - dt.timedelta(days=2)
     # Two visitors from another province: not in An Giang's register, so their visits wait unlinked.
     for _ in range(2):
         stranger = samples.random_patient(rng, province="79", facility_code=POLYCLINIC_CODE)
         for kind in ("exam", "follow_up"):
             day = today - dt.timedelta(days=rng.randrange(2, 6))
-            spec = samples.random_visit(rng, facility_code=POLYCLINIC_CODE, patient=stranger, kind=kind, day=day)
-            files[(POLYCLINIC_CODE, spec.discharged.date())].append(spec)
+            spec = samples.random_visit(
+                rng, facility_code=POLYCLINIC_CODE, patient=stranger, kind=kind, day=day
+            )
+            _send(files, POLYCLINIC_CODE, spec, today)
     # One visit whose discharge time comes before its admission: the validator rejects it.
-    broken = samples.random_visit(rng, facility_code=HOSPITAL_CODE, kind="exam", day=yesterday)
+    broken = samples.random_visit(rng, facility_code=HOSPITAL_CODE, kind="exam", day=two_days_ago)
     tables = {k: [dict(r) for r in rows] for k, rows in samples.visit_tables(broken, HOSPITAL_CODE).items()}
     tables["XML1"][0]["NGAY_RA"] = samples.qd130_time(broken.admitted - dt.timedelta(hours=2))
-    files[(HOSPITAL_CODE, yesterday)].append(tables)
+    files[(HOSPITAL_CODE, two_days_ago)].append(tables)
+
+
+def build_demo_visits(result: Any, *, folder: Path | None = None) -> DemoVisits:
+    """The visits of a freshly built demo (``builders.DemoResult``): personas first, then residents."""
+    personas = result.citizen_personas
+    return build_visits(
+        today=result.today,
+        seed=result.seed,
+        citizens=result.population.citizens,
+        cards=result.cards.cards,
+        always=[personas[key] for key in ("citizen", "child", "parent") if key in personas],
+        skip=result.population.inconsistent_ids,
+        folder=folder,
+    )
 
 
 def build_visits(
@@ -241,7 +337,9 @@ def build_visits(
     folder = folder or Path(settings.VAR_DIR) / "demo" / "xml"
     folder.mkdir(parents=True, exist_ok=True)
     facilities = {f.code: f for f in Facility.objects.filter(code__in={code for code, _day in files})}
-    result = DemoVisits(patients=len({v.patient.personal_id for vs in files.values() for v in vs if hasattr(v, "patient")}))
+    result = DemoVisits(
+        patients=len({v.patient.personal_id for vs in files.values() for v in vs if hasattr(v, "patient")})
+    )
     for (code, day), visits in sorted(files.items(), key=lambda item: (item[0][1], item[0][0])):
         path = folder / f"{code}_{day:%Y%m%d}.xml"
         with path.open("wb") as handle:

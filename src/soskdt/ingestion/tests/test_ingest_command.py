@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from soskdt.healthbook.models import Visit
 from soskdt.ingestion import archive, services
@@ -70,7 +72,7 @@ def folder(tmp_path: Path) -> Path:
 def test_files_and_folders_are_ingested_and_the_json_has_the_documented_shape(folder: Path) -> None:
     code, result = run_json(str(folder / "in"), str(folder / "c.xml"))
     assert code == 0
-    assert TOP_KEYS <= result.keys()
+    assert result.keys() >= TOP_KEYS
     assert result["files"] == 3
     assert (result["visits_accepted"], result["visits_rejected"], result["visits_unlinked"]) == (6, 0, 6)
     assert result["errors"] == [] and result["warnings"] == []
@@ -89,7 +91,7 @@ def test_a_rejected_visit_exits_1_and_lists_each_error_with_its_location(tmp_pat
     assert (result["visits_accepted"], result["visits_rejected"]) == (2, 1)
     assert result["errors"]
     for problem in result["errors"]:
-        assert REPORT_KEYS <= problem.keys()
+        assert problem.keys() >= REPORT_KEYS
     first = result["errors"][0]
     assert (first["file"], first["ma_lk"], first["table"]) == ("x.xml", visits[1].ma_lk, "XML1")
 
@@ -104,17 +106,17 @@ def test_a_missing_or_unreadable_file_exits_2(tmp_path: Path, content: bytes | N
     code, result = run_json(str(good), str(bad))
     assert code == 2
     assert result["visits_accepted"] == 1
-    assert result["errors"] and all(REPORT_KEYS <= e.keys() for e in result["errors"])
+    assert result["errors"] and all(e.keys() >= REPORT_KEYS for e in result["errors"])
 
 
-def test_dry_run_writes_nothing_at_all(folder: Path, isolated_archive: Path) -> None:
+def test_dry_run_writes_nothing_at_all(folder: Path) -> None:
     code, result = run_json(str(folder / "in"), "--dry-run")
     assert code == 0
     assert result["visits_accepted"] == 5 and result["submissions"] == []
     assert not Submission.objects.exists()
     assert not SubmissionVisit.objects.exists()
     assert not Visit.objects.exists()
-    assert not list(isolated_archive.rglob("*")) if isolated_archive.exists() else True
+    assert not list(Path(settings.ARCHIVE_ROOT).rglob("*")) if Path(settings.ARCHIVE_ROOT).exists() else True
 
 
 def test_dry_run_reports_the_same_errors_and_exit_code_as_a_real_run(tmp_path: Path) -> None:
@@ -157,12 +159,30 @@ def test_resume_finishes_submissions_left_received_or_processing(tmp_path: Path)
     with write_file(tmp_path / "x.xml", specs(3)).open("rb") as handle:
         left = services.receive_file(stream=handle, file_name="x.xml", source=SubmissionSource.API)
     services._claim(left.pk, force=False)  # a worker took it and died: its lease is still fresh
-    code, result = run_json("--resume")
+    code, result = run_json("--resume")  # a live lease is left alone...
+    assert code == 0 and result["submissions"] == []
+    left.refresh_from_db()
+    assert left.status == SubmissionStatus.PROCESSING
+    code, result = run_json("--resume", "--force")  # ...unless no worker runs (start-up)
     assert code == 0 and result["visits_accepted"] == 3
     left.refresh_from_db()
     assert left.status == SubmissionStatus.DONE
     code, result = run_json("--resume")
     assert code == 0 and result["submissions"] == []
+
+
+def test_resume_without_force_finishes_a_submission_whose_lease_has_expired(tmp_path: Path) -> None:
+    import datetime as dt
+
+    facility()
+    with write_file(tmp_path / "x.xml", specs(2)).open("rb") as handle:
+        left = services.receive_file(stream=handle, file_name="x.xml", source=SubmissionSource.API)
+    services._claim(left.pk, force=False)
+    Submission.objects.filter(pk=left.pk).update(
+        heartbeat_at=timezone.now() - services.LEASE - dt.timedelta(seconds=1)
+    )
+    code, result = run_json("--resume")
+    assert code == 0 and result["visits_accepted"] == 2
 
 
 def test_progress_is_shown_only_on_a_terminal(folder: Path) -> None:
@@ -189,14 +209,12 @@ def test_human_output_lists_counts_and_errors_in_vietnamese(tmp_path: Path) -> N
     assert visits[1].ma_lk in out
 
 
-def test_the_archive_keeps_each_file_once_whatever_the_number_of_submissions(
-    tmp_path: Path, isolated_archive: Path
-) -> None:
+def test_the_archive_keeps_each_file_once_whatever_the_number_of_submissions(tmp_path: Path) -> None:
     facility()
     path = write_file(tmp_path / "x.xml", specs(1))
     run(str(path))
     run(str(path))
-    assert len(list(isolated_archive.rglob("*.xml.gz"))) == 1
+    assert len(list(Path(settings.ARCHIVE_ROOT).rglob("*.xml.gz"))) == 1
     first, second = Submission.objects.order_by("received_at")
     assert first.archive_path == second.archive_path
     with archive.open_archived(first.archive_path) as handle:

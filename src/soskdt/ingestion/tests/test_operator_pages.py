@@ -34,7 +34,9 @@ PAGES = ("ingestion:home", "ingestion:unlinked", "ingestion:daily")
 pytestmark = pytest.mark.django_db
 
 
-def load(visits: list[Any], *, code: str = FACILITY, name: str = "x.xml", days_ago: int = 0, **kw: Any) -> Submission:
+def load(
+    visits: list[Any], *, code: str = FACILITY, name: str = "x.xml", days_ago: int = 0, **kw: Any
+) -> Submission:
     """Receive and process a file as the API would (the facility is the sender's)."""
     import io
 
@@ -292,7 +294,9 @@ def test_admins_without_a_facility_have_no_upload_form(client: Client, admin: An
     assert "Gửi tệp XML" not in page(client, admin, "ingestion:home").content.decode()
 
 
-def test_pages_are_in_vietnamese_with_diacritics(client: Client, feed: dict[str, Submission], admin: Any) -> None:
+def test_pages_are_in_vietnamese_with_diacritics(
+    client: Client, feed: dict[str, Submission], admin: Any
+) -> None:
     html = page(client, admin, "ingestion:home").content.decode()
     for text in ("Lượt gửi", "Chưa liên kết công dân", "Số hồ sơ theo ngày", "Thời điểm nhận", "Trạng thái"):
         assert text in html

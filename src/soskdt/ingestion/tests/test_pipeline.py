@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 
 from soskdt.healthbook.models import Visit
-from soskdt.ingestion import archive, samples, services
+from soskdt.ingestion import samples, services
 from soskdt.ingestion.models import Submission, SubmissionSource, SubmissionStatus, SubmissionVisit
 from soskdt.registry.models import Citizen, Facility
 
@@ -42,7 +42,9 @@ def specs(n: int, *, seed: int = 130, facility_code: str = FACILITY, **kw: Any) 
     """``n`` consistent visits cycling through every kind, deterministic for ``seed``."""
     rng = random.Random(seed)
     return [
-        samples.random_visit(rng, facility_code=facility_code, kind=samples.KINDS[i % len(samples.KINDS)], **kw)
+        samples.random_visit(
+            rng, facility_code=facility_code, kind=samples.KINDS[i % len(samples.KINDS)], **kw
+        )
         for i in range(n)
     ]
 
@@ -108,7 +110,9 @@ def test_a_clean_file_is_archived_compressed_and_every_visit_is_accepted(tmp_pat
 
 
 @pytest.mark.django_db
-def test_the_same_file_again_is_unchanged_and_a_corrected_visit_replaces_the_earlier_one(tmp_path: Path) -> None:
+def test_the_same_file_again_is_unchanged_and_a_corrected_visit_replaces_the_earlier_one(
+    tmp_path: Path,
+) -> None:
     facility()
     visits = specs(4)
     ingest(write_file(tmp_path / "a.xml", visits))
@@ -210,11 +214,9 @@ def test_a_run_holding_a_live_lease_is_left_alone_and_a_forced_takeover_stops_it
     assert done.visits_accepted == 4
 
     # The old run wakes up: its next batch is refused, nothing is written twice.
-    stale = services._Processor(
-        first, write=True, claim=first_token, batch_size=2, progress=None, today=None
-    )
-    with pytest.raises(services._LostClaim), archive.open_archived(first.archive_path) as handle:
-        stale.run(handle)
+    stale = services._Processor(first, write=True, claim=first_token, batch_size=2, progress=None)
+    with pytest.raises(services._LostClaim):
+        stale.run(services._read_items(services._archived_source(first, today=None)))
     assert SubmissionVisit.objects.filter(submission=received).count() == 4
     assert Visit.objects.count() == 4
 

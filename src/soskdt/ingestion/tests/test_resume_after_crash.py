@@ -167,7 +167,9 @@ _KILLED_WORKER = textwrap.dedent(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second process needs a shared PostgreSQL database")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a second process needs a shared PostgreSQL database"
+)
 def test_a_worker_process_killed_mid_file_is_resumed_by_ingest_resume(tmp_path: Path) -> None:
     clean = clean_run(tmp_path)
     path, _visits = a_file(tmp_path)
@@ -193,8 +195,11 @@ def test_a_worker_process_killed_mid_file_is_resumed_by_ingest_resume(tmp_path: 
     # A queued task arriving now must not run alongside a possibly live worker...
     services.process_submission(submission_id=submission.pk)
     assert snapshot(submission)["counts"][0] == 2 * BATCH
-    # ...but `soskdt ingest --resume`, run before the worker starts, takes the file over and finishes it.
+    # ...nor does a plain `soskdt ingest --resume` (safe to run from cron while workers run)...
+    call_command("ingest", "--resume")
+    assert snapshot(submission)["counts"][0] == 2 * BATCH
+    # ...but `soskdt ingest --resume --force`, run before the worker starts, takes the file over and finishes it.
     with pytest.raises(SystemExit) as exit_status:
-        call_command("ingest", "--resume", "--batch-size", str(BATCH))
+        call_command("ingest", "--resume", "--force", "--batch-size", str(BATCH))
     assert exit_status.value.code == 1  # the one rejected visit
     assert_everything_once(submission, clean)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from soskdt.demo import builders, selectors
+from soskdt.demo.builders.books import DEMO_PASSCODE, build_demo_books
 from soskdt.demo.builders.visits import build_demo_visits
 
 
@@ -68,6 +69,7 @@ class Command(BaseCommand):
             today=timezone.localdate(), seed=options["seed"], citizens=options["citizens"]
         )
         visits = build_demo_visits(result).counts()  # through the QĐ 130 ingestion pipeline
+        books = build_demo_books(result)  # the parent persona returns to an activated, synced book
         elapsed = time.perf_counter() - started
         counts = result.counts()
         self._say(
@@ -86,6 +88,12 @@ class Command(BaseCommand):
                 "({rejected} bị từ chối, {unlinked} chưa liên kết công dân)."
             ).format(**visits)
         )
+        for book in books:
+            self._say(
+                _("Sổ sức khỏe điện tử của {name} đã kích hoạt; passcode {passcode}.").format(
+                    name=book.citizen.full_name, passcode=DEMO_PASSCODE
+                )
+            )
         if not options["if_empty"]:
             # With --if-empty (the run script) the caller prints the table itself with --logins.
             self._print_logins()

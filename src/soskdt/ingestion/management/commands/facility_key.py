@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["create", "list", "revoke"])
-        parser.add_argument("target", nargs="?", help="Mã cơ sở KCB (create, list) hoặc tiền tố khóa (revoke)")
+        parser.add_argument(
+            "target", nargs="?", help="Mã cơ sở KCB (create, list) hoặc tiền tố khóa (revoke)"
+        )
         parser.add_argument("--label", default="")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -35,8 +37,8 @@ class Command(BaseCommand):
                 state = "đã thu hồi" if key.revoked_at else "đang dùng"
                 self.stdout.write(f"{key.facility.code}  {key.prefix}  {key.label or '-'}  {state}")
         else:
-            key = FacilityApiKey.objects.filter(prefix=target or "").first()
-            if key is None:
+            found = FacilityApiKey.objects.filter(prefix=target or "").first()
+            if found is None:
                 raise CommandError(f"Không có khóa với tiền tố {target!r}.")
-            services.revoke_api_key(key=key)
-            self.stdout.write(f"Đã thu hồi khóa {key.prefix}.")
+            services.revoke_api_key(key=found)
+            self.stdout.write(f"Đã thu hồi khóa {found.prefix}.")

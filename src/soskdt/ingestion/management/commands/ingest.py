@@ -46,16 +46,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", help="Tệp .xml hoặc thư mục chứa tệp .xml")
         parser.add_argument(
-            "--dry-run", action="store_true", help="Chỉ đọc và kiểm tra, không ghi gì (không lưu trữ, không nạp)"
+            "--dry-run",
+            action="store_true",
+            help="Chỉ đọc và kiểm tra, không ghi gì (không lưu trữ, không nạp)",
         )
         parser.add_argument("--json", action="store_true", help="In một đối tượng JSON kết quả")
         parser.add_argument(
-            "--reprocess", metavar="SUBMISSION_ID", help="Xử lý lại một lượt gửi từ bản lưu trữ (lượt gửi mới)"
+            "--reprocess",
+            metavar="SUBMISSION_ID",
+            help="Xử lý lại một lượt gửi từ bản lưu trữ (lượt gửi mới)",
         )
         parser.add_argument(
             "--resume",
             action="store_true",
-            help="Tiếp tục các lượt gửi bị gián đoạn (chạy khi tiến trình nền chưa chạy, ví dụ lúc khởi động)",
+            help="Tiếp tục các lượt gửi bị gián đoạn (bỏ qua lượt đang được một tiến trình khác xử lý)",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Với --resume: nhận cả lượt còn giữ bởi tiến trình khác (chỉ dùng khi không có tiến trình nền nào chạy)",
         )
         parser.add_argument("--batch-size", type=int, default=services.BATCH_SIZE, help="Số hồ sơ mỗi lô")
 
@@ -71,9 +80,17 @@ class Command(BaseCommand):
             for submission_id in services.unfinished():
                 progress = self._progress(f"#{submission_id[:8]}")
                 submission = services.process_submission(
-                    submission_id=submission_id, force=True, batch_size=opts["batch_size"], progress=progress
+                    submission_id=submission_id,
+                    force=opts["force"],
+                    batch_size=opts["batch_size"],
+                    progress=progress,
                 )
                 self._done(progress)
+                if submission.status in (SubmissionStatus.RECEIVED, SubmissionStatus.PROCESSING):
+                    self.stderr.write(
+                        f"{submission_id}: đang được một tiến trình khác xử lý, bỏ qua (--force để nhận)."
+                    )
+                    continue
                 aggregate.add(services.submission_report(submission), submission.status)
         if opts["reprocess"]:
             submission = services.reprocess(submission_id=opts["reprocess"], sender_label=_sender_label())
@@ -84,7 +101,13 @@ class Command(BaseCommand):
                 continue
             progress = self._progress(path.name)
             if opts["dry_run"]:
-                checked, rows = services.check_file(path=path, batch_size=opts["batch_size"], progress=progress)
+                try:
+                    checked, rows = services.check_file(
+                        path=path, batch_size=opts["batch_size"], progress=progress
+                    )
+                except OSError:
+                    aggregate.unreadable(path)
+                    continue
                 report = services.submission_report(checked, rows=_with_problems(rows))
                 report["id"] = None
                 aggregate.add(report, checked.status)
@@ -108,7 +131,10 @@ class Command(BaseCommand):
         try:
             with path.open("rb") as handle:
                 received = services.receive_file(
-                    stream=handle, file_name=path.name, source=SubmissionSource.CLI, sender_label=_sender_label()
+                    stream=handle,
+                    file_name=path.name,
+                    source=SubmissionSource.CLI,
+                    sender_label=_sender_label(),
                 )
         except OSError:
             return _unreadable_report(path), SubmissionStatus.FAILED
@@ -144,7 +170,9 @@ class Command(BaseCommand):
             out.write(f"{label} ({len(problems)}):")
             for p in problems[:200]:
                 where = " ".join(
-                    f"{k}={p[k]}" for k in ("file", "ma_lk", "table", "row", "field") if p.get(k) not in (None, "")
+                    f"{k}={p[k]}"
+                    for k in ("file", "ma_lk", "table", "row", "field")
+                    if p.get(k) not in (None, "")
                 )
                 out.write(f"  [{p['code']}] {where}: {p['message']}")
             if len(problems) > 200:
@@ -222,11 +250,12 @@ class _Progress:
         if declared and declared > 0:
             filled = min(20, int(20 * done / declared))
             bar = "[" + "#" * filled + "." * (20 - filled) + "] "
-        self.stream.write(f"\r{self.name}: {bar}{done:,}{of} hồ sơ · {done / elapsed:,.0f} hồ sơ/giây ", ending="")
+        self.stream.write(
+            f"\r{self.name}: {bar}{done:,}{of} hồ sơ · {done / elapsed:,.0f} hồ sơ/giây ", ending=""
+        )
         self.stream.flush()
         self.shown = True
 
     def done(self) -> None:
         if self.shown:
             self.stream.write("", ending="\n")
-

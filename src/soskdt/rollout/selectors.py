@@ -1,0 +1,425 @@
+"""Reads of the roll-out tracker: which units a viewer may see, rosters, and every staff member's statuses.
+
+Scope: a unit reporter sees their own unit; a centre or province administrator sees every reporting unit
+below their own unit (over time: units closed by a reorganisation stay visible for their months); anybody
+else sees nothing. Missing and forbidden are the same ``NotFound``.
+
+Statuses are computed in bulk: one query for the roster, one for the entered statuses, one each for the
+identity, wallet and health-book facts (through those apps' selectors), then a pass in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from soskdt.core import reasons
+from soskdt.core.errors import NotFound
+from soskdt.healthbook.rollout_selectors import book_tracking_available, books_created_for
+from soskdt.identity.models import User
+from soskdt.identity.permissions import has_permission
+from soskdt.identity.selectors import AccountFacts, citizen_accounts_for
+from soskdt.registry.models import OrgUnit, OrgUnitKind
+from soskdt.registry.selectors import unit_descendants
+from soskdt.rollout.models import (
+    REASON_CATEGORY,
+    Campaign,
+    Indicator,
+    MonthlyReport,
+    RosterEntry,
+    StatusChange,
+)
+from soskdt.rollout.periods import local_zone
+from soskdt.wallet.selectors import first_card_linked_at, why_not_linked_by_personal_id
+
+REPORT_UNIT = "rollout.report_unit"
+ADMIN_CENTRE = "rollout.admin_centre"
+
+#: Units that report (one Appendix 1 each): departments and commune stations (and hospitals, others).
+REPORTING_KINDS: tuple[str, ...] = (
+    OrgUnitKind.DEPARTMENT,
+    OrgUnitKind.COMMUNE_STATION,
+    OrgUnitKind.HOSPITAL,
+    OrgUnitKind.OTHER,
+)
+#: A "not yet" without a reason given.
+UNKNOWN_REASON = "UNKNOWN"
+UNKNOWN_REASON_LABEL = _("Chưa rõ lý do")
+
+# Plain-string keys: enum member access costs more than the rest of the resolution on 50,000 staff.
+LEVEL2, VNEID, BOOK, CARD = "level2", "vneid_installed", "book_created", "card_linked"
+INDICATORS: tuple[str, ...] = (LEVEL2, VNEID, BOOK, CARD)
+assert set(INDICATORS) == set(Indicator.values)
+
+SOURCE_SYSTEM = "system"
+SOURCE_ENTERED = "entered"
+SOURCE_NONE = "none"
+
+
+# --- scope ---------------------------------------------------------------------------------------------
+
+
+def is_admin(viewer: Any) -> bool:
+    return has_permission(viewer, ADMIN_CENTRE)
+
+
+def is_reporter(viewer: Any) -> bool:
+    return has_permission(viewer, REPORT_UNIT)
+
+
+def _overlapping(start: dt.date, end: dt.date) -> Q:
+    return Q(valid_from__lte=end) & (Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+
+
+def visible_units(viewer: Any, start: dt.date, end: dt.date | None = None) -> list[OrgUnit]:
+    """The reporting units ``viewer`` may see that existed at some time between ``start`` and ``end``."""
+    end = end or start
+    if is_admin(viewer) and viewer.org_unit_id is not None:
+        below = unit_descendants(viewer.org_unit).filter(_overlapping(start, end), kind__in=REPORTING_KINDS)
+        return _in_report_order(below)
+    if is_reporter(viewer) and viewer.org_unit_id is not None:
+        unit = viewer.org_unit
+        return [unit] if unit.kind in REPORTING_KINDS else []
+    return []
+
+
+def _in_report_order(units: QuerySet[OrgUnit]) -> list[OrgUnit]:
+    # Departments first, then the commune stations, each by code: the order of the consolidated table.
+    order = {kind: i for i, kind in enumerate(REPORTING_KINDS)}
+    return sorted(units, key=lambda u: (order.get(u.kind, 9), u.code))
+
+
+def unit_for(viewer: Any, code: str) -> OrgUnit:
+    """The reporting unit ``code`` if ``viewer`` may see it; otherwise NotFound (missing or forbidden)."""
+    unit = OrgUnit.objects.filter(code=code, kind__in=REPORTING_KINDS).select_related("parent").first()
+    if unit is None:
+        raise NotFound()
+    if (
+        is_admin(viewer)
+        and viewer.org_unit_id is not None
+        and unit_descendants(viewer.org_unit).filter(pk=unit.pk).exists()
+    ):
+        return unit
+    if is_reporter(viewer) and viewer.org_unit_id == unit.pk:
+        return unit
+    raise NotFound()
+
+
+def can_edit_unit(viewer: Any, unit: OrgUnit) -> bool:
+    """Only the unit's own reporters enter its roster, statuses, records and report texts."""
+    return is_reporter(viewer) and viewer.org_unit_id == unit.pk
+
+
+def home_unit(viewer: Any) -> OrgUnit:
+    """The unit of a unit reporter (NotFound for anybody else or an account without a reporting unit)."""
+    if not is_reporter(viewer) or viewer.org_unit_id is None or viewer.org_unit.kind not in REPORTING_KINDS:
+        raise NotFound()
+    return viewer.org_unit
+
+
+def admin_area(viewer: Any) -> OrgUnit:
+    """The unit an administrator oversees (their centre, or the province); NotFound for anybody else."""
+    if not is_admin(viewer) or viewer.org_unit_id is None:
+        raise NotFound()
+    return viewer.org_unit
+
+
+# --- campaign ------------------------------------------------------------------------------------------
+
+
+def campaign_for(unit: OrgUnit) -> Campaign:
+    """The campaign of the nearest unit at or above ``unit`` that has one; else the seed letter's defaults."""
+    seen: set[int] = set()
+    chain: list[OrgUnit] = []
+    current: OrgUnit | None = unit
+    while current is not None and current.pk not in seen:
+        seen.add(current.pk)
+        chain.append(current)
+        current = current.parent
+    found = {c.centre_id: c for c in Campaign.objects.filter(centre_id__in=[u.pk for u in chain])}
+    for candidate in chain:
+        if candidate.pk in found:
+            return found[candidate.pk]
+    centre = next((u for u in chain if u.kind == OrgUnitKind.HEALTH_CENTRE), chain[-1])
+    return Campaign(centre=centre)
+
+
+# --- roster --------------------------------------------------------------------------------------------
+
+
+def _active_on(day: dt.date) -> Q:
+    return Q(active_from__lte=day) & (Q(active_to__isnull=True) | Q(active_to__gte=day))
+
+
+def roster_on(unit_ids: Iterable[int], day: dt.date) -> QuerySet[RosterEntry]:
+    """The staff on these units' rosters on ``day``."""
+    return RosterEntry.objects.filter(_active_on(day), unit_id__in=list(unit_ids))
+
+
+def roster_of(unit: OrgUnit) -> QuerySet[RosterEntry]:
+    """Every roster entry of ``unit``, past and present, by department and name."""
+    return RosterEntry.objects.filter(unit=unit).order_by("department", "full_name", "pk")
+
+
+def entry_of(unit: OrgUnit, entry_id: int) -> RosterEntry:
+    entry = RosterEntry.objects.filter(unit=unit, pk=entry_id).first()
+    if entry is None:
+        raise NotFound()
+    return entry
+
+
+def status_history(entry: RosterEntry) -> QuerySet[StatusChange]:
+    """Every recorded change of ``entry``'s statuses, newest first."""
+    return (
+        StatusChange.objects.filter(entry=entry).select_related("changed_by").order_by("-changed_at", "-pk")
+    )
+
+
+def report_of(unit: OrgUnit, period_start: dt.date) -> MonthlyReport | None:
+    return MonthlyReport.objects.filter(unit=unit, period=period_start).first()
+
+
+# --- statuses ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """One indicator of one staff member at a moment: done or not, why not, and where it came from."""
+
+    done: bool
+    reason_code: str = ""
+    reason_text: str = ""
+    source: str = SOURCE_NONE
+    # Whether the unit reporter may change this value (entered values) or at least its reason (a "not yet"
+    # from the system whose reason the system does not know).
+    reason_editable: bool = True
+
+    @property
+    def from_system(self) -> bool:
+        return self.source == SOURCE_SYSTEM
+
+
+@dataclass(slots=True)
+class StaffState:
+    """A roster entry with its four statuses at a moment."""
+
+    entry_id: int
+    unit_id: int
+    full_name: str
+    personal_id: str
+    position: str
+    department: str
+    has_smartphone: bool
+    matched: bool
+    statuses: dict[str, Resolved] = field(default_factory=dict)
+
+    def status(self, indicator: str) -> Resolved:
+        return self.statuses[indicator]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entered:
+    done: bool
+    reason_code: str
+    reason_text: str
+
+
+_NOTHING_ENTERED: dict[str, _Entered] = {}
+
+
+@dataclass(slots=True)
+class SystemFacts:
+    """What identity, wallet and health book say about a set of people (read once, resolved per moment)."""
+
+    accounts: dict[str, AccountFacts]
+    card_since: dict[str, dt.datetime]
+    card_reason: dict[str, str]
+    books_tracked: bool
+
+    @classmethod
+    def load(cls, personal_ids: Iterable[str] | QuerySet[Any]) -> SystemFacts:
+        if not isinstance(personal_ids, QuerySet):
+            personal_ids = list(personal_ids)
+        return cls(
+            accounts=citizen_accounts_for(personal_ids),
+            card_since=first_card_linked_at(personal_ids),
+            card_reason=why_not_linked_by_personal_id(personal_ids),
+            books_tracked=book_tracking_available(),
+        )
+
+
+def entered_statuses(
+    moment: dt.datetime, *, unit_ids: Sequence[int] | None = None, entry_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, _Entered]]:
+    """The entered values at ``moment`` by entry and indicator, for these units' or these entries' staff."""
+    rows = StatusChange.objects.filter(
+        Q(effective_from__lte=moment) & (Q(effective_to__isnull=True) | Q(effective_to__gt=moment))
+    )
+    if entry_ids is not None:
+        rows = rows.filter(entry_id__in=list(entry_ids))
+    else:
+        rows = rows.filter(entry__unit_id__in=list(unit_ids or []))
+    found: dict[int, dict[str, _Entered]] = defaultdict(dict)
+    for entry_id, indicator, done, reason, text in rows.values_list(
+        "entry_id", "indicator", "done", "reason_code", "reason_text"
+    ):
+        found[entry_id][indicator] = _Entered(done, reason, text)
+    return found
+
+
+def _default_reason(indicator: str, has_smartphone: bool, level2_done: bool | None) -> str:
+    if indicator in (LEVEL2, VNEID) and not has_smartphone:
+        return "NO_SMARTPHONE"
+    if indicator in (CARD, BOOK) and level2_done is False:
+        return "NO_LEVEL2"
+    return UNKNOWN_REASON
+
+
+def _not_done(entered: _Entered | None, default: str, source: str) -> Resolved:
+    if entered is not None and not entered.done and entered.reason_code:
+        return Resolved(False, entered.reason_code, entered.reason_text, source, True)
+    return Resolved(False, default, "", source, True)
+
+
+def _from_entered(entered: _Entered | None, default: str) -> Resolved:
+    if entered is None:
+        return Resolved(False, default, "", SOURCE_NONE)
+    if entered.done:
+        return Resolved(True, "", "", SOURCE_ENTERED)
+    return _not_done(entered, default, SOURCE_ENTERED)
+
+
+def resolve_statuses(
+    *,
+    personal_id: str,
+    has_smartphone: bool,
+    entered: dict[str, _Entered],
+    facts: SystemFacts,
+    books: set[str],
+    moment: dt.datetime,
+) -> tuple[bool, dict[str, Resolved]]:
+    """Resolve the four statuses of one person at ``moment``; return (matched to an account, statuses).
+
+    A person with a citizen account in SoSKDT gets level 2 from identity, the card from the wallet and the
+    book from the health book ("from system"); reasons come from the system when it knows them (no level 2,
+    the wallet's refusal), else from what the reporter entered. VNeID counts as installed when a level-2
+    account has reported an app version; otherwise it is entered. Everybody else's statuses are entered.
+    """
+    day = moment.astimezone(local_zone()).date()
+    account = facts.accounts.get(personal_id)
+    result: dict[str, Resolved] = {}
+    if account is None:
+        level2 = _from_entered(entered.get(LEVEL2), _default_reason(LEVEL2, has_smartphone, None))
+        result[LEVEL2] = level2
+        for indicator in (VNEID, BOOK, CARD):
+            default = _default_reason(indicator, has_smartphone, level2.done)
+            result[indicator] = _from_entered(entered.get(indicator), default)
+        return False, result
+
+    level2_done = account.level2_on(day)
+    if level2_done:
+        result[LEVEL2] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+    else:
+        result[LEVEL2] = _not_done(
+            entered.get(LEVEL2),
+            _default_reason(LEVEL2, has_smartphone, None),
+            SOURCE_SYSTEM,
+        )
+    if level2_done and account.app_version:
+        result[VNEID] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+    else:
+        result[VNEID] = _from_entered(
+            entered.get(VNEID),
+            _default_reason(VNEID, has_smartphone, level2_done),
+        )
+    linked_at = facts.card_since.get(personal_id)
+    if linked_at is not None and linked_at <= moment:
+        result[CARD] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+    elif not level2_done:
+        result[CARD] = Resolved(False, "NO_LEVEL2", "", SOURCE_SYSTEM, False)
+    else:
+        wallet_reason = facts.card_reason.get(personal_id, "")
+        if wallet_reason in reasons.CARD:
+            result[CARD] = Resolved(False, wallet_reason, "", SOURCE_SYSTEM, False)
+        else:
+            result[CARD] = _not_done(entered.get(CARD), UNKNOWN_REASON, SOURCE_SYSTEM)
+    if not facts.books_tracked:
+        result[BOOK] = _from_entered(
+            entered.get(BOOK),
+            _default_reason(BOOK, has_smartphone, level2_done),
+        )
+    elif personal_id in books:
+        result[BOOK] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+    elif not level2_done:
+        result[BOOK] = Resolved(False, "NO_LEVEL2", "", SOURCE_SYSTEM, False)
+    else:
+        result[BOOK] = _not_done(entered.get(BOOK), UNKNOWN_REASON, SOURCE_SYSTEM)
+    return True, result
+
+
+def staff_states(
+    unit_ids: Sequence[int],
+    moment: dt.datetime,
+    *,
+    day: dt.date | None = None,
+    facts: SystemFacts | None = None,
+    entry_ids: Sequence[int] | None = None,
+) -> list[StaffState]:
+    """Every staff member on these units' rosters on ``day`` (default: the moment's date), with statuses.
+
+    A bounded number of queries whatever the number of staff: roster, entered statuses, and one read each
+    of identity, wallet and health book (pass ``facts`` to reuse those across months).
+    """
+    day = day or moment.astimezone(local_zone()).date()
+    roster = roster_on(unit_ids, day)
+    if entry_ids is not None:
+        roster = roster.filter(pk__in=list(entry_ids))
+    rows = list(
+        roster.order_by("unit_id", "department", "full_name", "pk").values_list(
+            "pk", "unit_id", "full_name", "personal_id", "position", "department", "has_smartphone"
+        )
+    )
+    if not rows:
+        return []
+    entered_all = entered_statuses(moment, unit_ids=unit_ids, entry_ids=entry_ids)
+    pids_query = roster.values("personal_id")
+    if facts is None:
+        facts = SystemFacts.load(pids_query)
+    books = books_created_for(pids_query, moment) if facts.books_tracked else set()
+    states: list[StaffState] = []
+    for pk, unit_id, name, pid, position, department, smartphone in rows:
+        entered = entered_all.get(pk, _NOTHING_ENTERED)
+        matched, statuses = resolve_statuses(
+            personal_id=pid,
+            has_smartphone=smartphone,
+            entered=entered,
+            facts=facts,
+            books=books,
+            moment=moment,
+        )
+        states.append(StaffState(pk, unit_id, name, pid, position, department, smartphone, matched, statuses))
+    return states
+
+
+def reason_label(indicator: str, code: str, text: str = "") -> str:
+    """The Vietnamese label of a "not yet" reason; "Lý do khác" carries its free text."""
+    if code == UNKNOWN_REASON or not code:
+        return str(UNKNOWN_REASON_LABEL)
+    label = reasons.label(REASON_CATEGORY[indicator], code)
+    if code == "OTHER" and text:
+        return f"{label} ({text})"
+    return label
+
+
+def reporters_of(unit_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The unit reporters of each unit (for reminders)."""
+    from soskdt.identity.models import Role
+    from soskdt.identity.selectors import staff_with_role_in_units
+
+    return staff_with_role_in_units(Role.UNIT_REPORTER, unit_ids)
