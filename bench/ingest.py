@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ingest.py                 # 2,000 visits, ~10 drugs / 15 services / 20 results each
     .venv/bin/python bench/ingest.py --visits 5000 --profile
+    .venv/bin/python bench/ingest.py --rounds 5 --stages   # medians over 5 new files; CPU of each step alone
 
 One file of N visits is generated; then, in this order:
 
@@ -13,7 +14,9 @@ One file of N visits is generated; then, in this order:
   rows (same tables, same number of text columns) into unindexed temporary tables.
 
 Prints visits/s, line items/s (drugs + services + results), the peak RSS of this process during the ingest, and
-the ratio of the ingest's throughput to the ceiling's. Needs a PostgreSQL server (``PGHOST``/``PGPORT``, default
+the ratio of the ingest's throughput to the ceiling's. The machine may be shared, so each round also prints the
+CPU each visit cost in every process involved (this one, the parse helpers, the PostgreSQL backend): that
+figure does not depend on the neighbours. Needs a PostgreSQL server (``PGHOST``/``PGPORT``, default
 127.0.0.1:5432, user postgres); the database ``soskdt_bench_ingest`` is dropped and created again.
 """
 
@@ -65,7 +68,7 @@ def setup_database() -> None:
 
 
 def generate(
-    path: Path, *, visits: int, drugs: int, services: int, results: int, seed: int
+    path: Path, *, visits: int, drugs: int, services: int, results: int, seed: int, prefix: str = "BENCH"
 ) -> dict[str, float]:
     """Write ``visits`` distinct visits (own MA_LK) built from a pool of consistent visits; register some patients."""
     from soskdt.ingestion import samples
@@ -98,7 +101,7 @@ def generate(
 
     def visit(i: int) -> dict[str, list[dict[str, str]]]:
         base = tables[i % len(tables)]
-        lk = f"BENCH{i:010d}"
+        lk = f"{prefix}{i:010d}"
         return {name: [{**row, "MA_LK": lk} for row in rows] for name, rows in base.items()}
 
     started = time.perf_counter()
@@ -149,26 +152,67 @@ class PeakRss:
         self.peak = max(self.peak, self.process.memory_info().rss)
 
 
+class CpuClock:
+    """CPU seconds used so far by this process, its finished children (the parse helpers) and its
+    PostgreSQL backend: wall-clock rates depend on the neighbours, CPU per visit does not."""
+
+    def __init__(self) -> None:
+        import psutil
+        from django.db import connection
+
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.backend = psutil.Process(cursor.fetchone()[0])
+
+    def read(self) -> dict[str, float]:
+        import psutil
+
+        times = os.times()
+        try:
+            backend = sum(self.backend.cpu_times()[:2])
+        except psutil.Error:  # pragma: no cover - the backend went away
+            backend = 0.0
+        return {
+            "wall": time.perf_counter(),
+            "main": times.user + times.system,
+            "helpers": times.children_user + times.children_system,
+            "postgres": backend,
+        }
+
+
 def run_ingest(path: Path, *, batch: int, profile: bool, helpers: int | None) -> dict[str, float]:
     from soskdt.ingestion import services
     from soskdt.ingestion.models import SubmissionSource
 
     profiler = cProfile.Profile() if profile else None
+    if profiler:
+        # Forked parse helpers would inherit an enabled profiler and run twice as slowly: this profiles the
+        # main process only (py-spy record --subprocesses sees the helpers).
+        os.register_at_fork(after_in_child=profiler.disable)
+    clock = CpuClock()
     with PeakRss() as rss:
-        started, cpu = time.perf_counter(), time.process_time()
+        before = clock.read()
         if profiler:
             profiler.enable()
         with path.open("rb") as handle:
             received = services.receive_file(stream=handle, file_name=path.name, source=SubmissionSource.CLI)
+        archived = clock.read()
         submission = services.process_submission(submission_id=received.pk, batch_size=batch, helpers=helpers)
         if profiler:
             profiler.disable()
-        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+        after = clock.read()
     if profiler:
         report_profile(profiler)
+    stages = {
+        f"{stage}_{key}": end[key] - start[key]
+        for stage, start, end in (("archive", before, archived), ("process", archived, after))
+        for key in before
+    }
     return {
-        "seconds": seconds,
-        "cpu": cpu_seconds,
+        **stages,
+        "seconds": after["wall"] - before["wall"],
+        "cpu": after["main"] - before["main"],
         "visits": submission.visits_total,
         "accepted": submission.visits_accepted,
         "rejected": submission.visits_rejected,
@@ -177,6 +221,56 @@ def run_ingest(path: Path, *, batch: int, profile: bool, helpers: int | None) ->
         "peak_total_rss_mb": rss.peak_total / 2**20,
         "start_rss_mb": rss.start / 2**20,
     }
+
+
+def run_stages(path: Path, visits: int) -> dict[str, float]:
+    """CPU per visit of each step of the pipeline, one after the other in this process (no helpers)."""
+    import datetime as dt
+    import gc
+    import pickle
+
+    from soskdt.healthbook import services as book
+    from soskdt.ingestion import archive, services
+    from soskdt.ingestion.parser import iter_visits
+    from soskdt.ingestion.records import ParsedVisit
+    from soskdt.ingestion.validation import validate_visit
+
+    data = path.read_bytes()
+    today = dt.date.today()
+    received = dt.datetime.now(dt.UTC)
+    out: dict[str, float] = {}
+
+    def step(name: str, work: Any) -> Any:
+        gc.collect()
+        started = time.process_time()
+        result = work()
+        out[name] = (time.process_time() - started) * 1000 / visits
+        return result
+
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        from django.test import override_settings
+
+        stack.enter_context(override_settings(ARCHIVE_ROOT=tmp))
+        step("archive (gzip + SHA-256)", lambda: archive.store(io.BytesIO(data)))
+    frozen = gc.get_threshold()
+    gc.set_threshold(50_000, *frozen[1:])  # as the pipeline runs (services._relaxed_gc)
+    try:
+        step("envelope only (every HOSO skipped)", lambda: sum(1 for _ in iter_visits(data, only=lambda i: False)))
+        parsed = step("parse", lambda: [v for v in iter_visits(data) if isinstance(v, ParsedVisit)])
+        checked = step("validate", lambda: [validate_visit(v, today=today) for v in parsed])
+        inputs = step(
+            "map + render for the loader",
+            lambda: [
+                book.prepare_visit(services.to_visit_input(v, submission_ref="bench", received_at=received))
+                for v in checked
+            ],
+        )
+        chunks = [inputs[i : i + 16] for i in range(0, len(inputs), 16)]
+        blobs = step("send to the loader (pickle)", lambda: [pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in chunks])
+        step("receive (unpickle)", lambda: [pickle.loads(b) for b in blobs])
+    finally:
+        gc.set_threshold(*frozen)
+    return out
 
 
 def report_profile(profiler: cProfile.Profile) -> None:
@@ -215,6 +309,8 @@ def run_ceiling(path: Path) -> dict[str, float]:
     from django.db import connection
     from lxml import etree
 
+    clock = CpuClock()
+    before = clock.read()
     started = time.perf_counter()
     visits = items = 0
     by_table: dict[str, list[list[str]]] = {}
@@ -257,7 +353,10 @@ def run_ceiling(path: Path) -> dict[str, float]:
                     copy.write_row(values)
             rows_copied += len(table_rows)
     copied = time.perf_counter() - copy_started
+    after = clock.read()
     return {
+        "cpu_main": after["main"] - before["main"],
+        "cpu_postgres": after["postgres"] - before["postgres"],
         "seconds": parsed + copied,
         "parse_seconds": parsed,
         "copy_seconds": copied,
@@ -265,6 +364,51 @@ def run_ceiling(path: Path) -> dict[str, float]:
         "items": items,
         "rows": rows_copied,
     }
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def report_round(n: int, ingest: dict[str, float], ceiling: dict[str, float], items_per_visit: float) -> None:
+    visits = ingest["visits"] or 1
+    ours_vps = ingest["visits"] / ingest["seconds"]
+    ceiling_vps = ceiling["visits"] / ceiling["seconds"]
+
+    def ms(seconds: float) -> str:
+        return f"{1000 * seconds / visits:5.2f}"
+
+    archive_cpu = ingest["archive_main"]
+    process_cpu = ingest["process_main"] + ingest["process_helpers"] + ingest["process_postgres"]
+    print(
+        f"\nround {n}: ingest (archive + parse + validate + link + load) {ingest['seconds']:.2f} s: "
+        f"{ingest['accepted']:.0f} accepted, {ingest['rejected']:.0f} rejected, {ingest['linked']:.0f} linked"
+    )
+    print(
+        f"  archive  {ingest['archive_wall']:5.2f} s wall, CPU ms/visit {ms(archive_cpu)} (gzip thread + SHA-256)"
+    )
+    print(
+        f"  process  {ingest['process_wall']:5.2f} s wall, CPU ms/visit: main {ms(ingest['process_main'])}, "
+        f"parse helpers {ms(ingest['process_helpers'])}, PostgreSQL {ms(ingest['process_postgres'])}; "
+        f"total {ms(process_cpu)} (+ archive = {ms(process_cpu + archive_cpu)})"
+    )
+    print(
+        f"  ceiling  {ceiling['seconds']:5.2f} s wall (lxml parse {ceiling['parse_seconds']:.2f} s + COPY of "
+        f"{ceiling['rows']:.0f} rows {ceiling['copy_seconds']:.2f} s), CPU ms/visit "
+        f"{ms(ceiling['cpu_main'] + ceiling['cpu_postgres'])}"
+    )
+    print(f"  visits/s          {ours_vps:8.0f}   (ceiling {ceiling_vps:.0f}; target >= 600)")
+    print(
+        f"  line items/s      {visits * items_per_visit / ingest['seconds']:8.0f}   "
+        f"(ceiling {ceiling['items'] / ceiling['seconds']:.0f})"
+    )
+    print(
+        f"  peak RSS          {ingest['peak_rss_mb']:8.0f} MB (at start {ingest['start_rss_mb']:.0f} MB; with the "
+        f"parse helpers {ingest['peak_total_rss_mb']:.0f} MB, shared pages counted twice)"
+    )
+    print(f"  ratio to ceiling  {ours_vps / ceiling_vps:8.2f}   (target >= 0.6)")
 
 
 def main() -> None:
@@ -283,53 +427,60 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the ingest and print where time goes"
     )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat with a new file; report medians")
+    parser.add_argument(
+        "--stages", action="store_true", help="also time each step alone in this process (CPU per visit)"
+    )
     args = parser.parse_args()
 
     setup_database()
     from soskdt.ingestion import services
 
     batch = args.batch or services.BATCH_SIZE
+    results: list[tuple[dict[str, float], dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="soskdt-bench-ingest-") as tmp:
-        path = Path(tmp) / "bench.xml"
-        generated = generate(
-            path,
-            visits=args.visits,
-            drugs=args.drugs,
-            services=args.services,
-            results=args.results,
-            seed=args.seed,
-        )
-        size_mb = path.stat().st_size / 2**20
+        for n in range(1, args.rounds + 1):
+            path = Path(tmp) / f"bench-{n}.xml"
+            generated = generate(
+                path,
+                visits=args.visits,
+                drugs=args.drugs,
+                services=args.services,
+                results=args.results,
+                seed=args.seed,
+                prefix=f"BENCH{n:02d}",  # new visits every round
+            )
+            if n == 1:
+                size_mb = path.stat().st_size / 2**20
+                print(
+                    f"file: {args.visits} visits, {size_mb:.1f} MB, {generated['items_per_visit']:.0f} line items "
+                    f"and {generated['rows_per_visit']:.0f} rows per visit; generated in "
+                    f"{generated['seconds']:.1f} s; batches of {batch}; {os.cpu_count()} CPUs; "
+                    f"load average {os.getloadavg()[0]:.1f}"
+                )
+            # Ingest and ceiling one after the other in each round, so both see the same neighbours.
+            ingest = run_ingest(path, batch=batch, profile=args.profile and n == 1, helpers=args.helpers)
+            ceiling = run_ceiling(path)
+            results.append((ingest, ceiling))
+            report_round(n, ingest, ceiling, generated["items_per_visit"])
+            if args.stages and n == args.rounds:
+                print("\nstages one after the other in one process, CPU ms per visit:")
+                for name, value in run_stages(path, args.visits).items():
+                    print(f"  {name:<40} {value:6.3f}")
+            path.unlink()
+    if len(results) > 1:
+        rates = [i["visits"] / i["seconds"] for i, _c in results]
+        ratios = [(i["visits"] / i["seconds"]) / (c["visits"] / c["seconds"]) for i, c in results]
+        cpu = [
+            1000 * sum(i[f"{s}_{k}"] for s in ("archive", "process") for k in ("main", "helpers", "postgres"))
+            / i["visits"]
+            for i, _c in results
+        ]
         print(
-            f"file: {args.visits} visits, {size_mb:.1f} MB, {generated['items_per_visit']:.0f} line items and "
-            f"{generated['rows_per_visit']:.0f} rows per visit; generated in {generated['seconds']:.1f} s; "
-            f"batches of {batch}; {os.cpu_count()} CPUs"
+            f"\n{len(results)} rounds: visits/s median {median(rates):.0f} (best {max(rates):.0f}); "
+            f"ratio to ceiling median {median(ratios):.2f} (best {max(ratios):.2f}); "
+            f"CPU ms/visit, all processes, median {median(cpu):.2f}; load average now {os.getloadavg()[0]:.1f}"
         )
-        ingest = run_ingest(path, batch=batch, profile=args.profile, helpers=args.helpers)
-        ceiling = run_ceiling(path)
-
-    items = ingest["visits"] * generated["items_per_visit"]
-    ours_vps = ingest["visits"] / ingest["seconds"]
-    ceiling_vps = ceiling["visits"] / ceiling["seconds"]
-    print(
-        f"\ningest (archive + parse + validate + link + load): {ingest['seconds']:.2f} s "
-        f"(CPU of this process {ingest['cpu']:.2f} s), {ingest['accepted']:.0f} accepted, "
-        f"{ingest['rejected']:.0f} rejected, {ingest['linked']:.0f} linked"
-    )
-    print(
-        f"ceiling (lxml parse {ceiling['parse_seconds']:.2f} s + COPY of {ceiling['rows']:.0f} rows "
-        f"{ceiling['copy_seconds']:.2f} s): {ceiling['seconds']:.2f} s"
-    )
-    print()
-    print(f"visits/s          {ours_vps:8.0f}   (ceiling {ceiling_vps:.0f}; target >= 600)")
-    print(
-        f"line items/s      {items / ingest['seconds']:8.0f}   (ceiling {ceiling['items'] / ceiling['seconds']:.0f})"
-    )
-    print(
-        f"peak RSS          {ingest['peak_rss_mb']:8.0f} MB (at start {ingest['start_rss_mb']:.0f} MB; with the "
-        f"parse helpers {ingest['peak_total_rss_mb']:.0f} MB, shared pages counted twice)"
-    )
-    print(f"ratio to ceiling  {ours_vps / ceiling_vps:8.2f}   (target >= 0.6)")
 
 
 if __name__ == "__main__":

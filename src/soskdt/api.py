@@ -17,8 +17,12 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, details: list | None = None) -> HttpResponse:
-    return api.create_response(request, {"error": {"code": code, "message": message, "details": details or []}}, status=status)
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, details: list | None = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "details": details or []}}, status=status
+    )
 
 
 @api.exception_handler(DomainError)
@@ -28,7 +32,9 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    details = [{"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors]
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors
+    ]
     return _error(request, 422, "VALIDATION_FAILED", message_for("VALIDATION_FAILED"), details)
 
 
@@ -50,18 +56,29 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 def _register_routers() -> None:
     # Imported here so that an app's router can import its own services without a cycle through this module.
+    # Each module exposes ``router`` and may set ``PREFIX`` (default "/<app>/").
     from importlib import import_module
 
-    for app in ("identity", "wallet", "healthbook", "ingestion", "sharing", "rollout", "registry"):
+    modules = (
+        "identity.api",
+        "wallet.api",
+        "healthbook.api",
+        "ingestion.api",
+        "sharing.api",
+        "sharing.fhir_api",
+        "rollout.api",
+        "registry.api",
+    )
+    for name in modules:
         try:
-            module = import_module(f"soskdt.{app}.api")
+            module = import_module(f"soskdt.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"soskdt.{app}.api":
+            if exc.name != f"soskdt.{name}":
                 raise
             continue
         router = getattr(module, "router", None)
         if router is not None:
-            api.add_router(getattr(module, "PREFIX", f"/{app}/"), router)
+            api.add_router(getattr(module, "PREFIX", f"/{name.split('.')[0]}/"), router)
 
 
 _register_routers()

@@ -32,6 +32,17 @@ def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["soskdt.conftest.FastArgon2PasswordHasher"]  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> object:
+    # LocaleMiddleware leaves the last request's language active in the worker thread; reset it so that a
+    # test that asked for English pages cannot make the next test's Vietnamese assertions fail.
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def org_tree(db: None) -> testing.OrgTree:
     return testing.make_org_tree()

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("soskdt.identity.urls")),
     path("", include("soskdt.wallet.urls")),
     path("", include("soskdt.healthbook.urls")),
+    path("", include("soskdt.sharing.urls")),
     path("", include("soskdt.ingestion.urls")),
     path("", include("soskdt.rollout.urls")),
+    path("", include("soskdt.rollout.export_urls")),
 ]

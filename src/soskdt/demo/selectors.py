@@ -62,6 +62,15 @@ class LoginRow:
     note: str
 
 
+def _demo_share_note() -> str:
+    from soskdt.demo.builders.sharing import DEMO_SHARE_CODE, live_demo_share
+    from soskdt.sharing.services import format_code
+
+    if live_demo_share() is None:
+        return ""
+    return _("; mã chia sẻ sổ {code} (bác sĩ: Tra cứu sổ sức khỏe)").format(code=format_code(DEMO_SHARE_CODE))
+
+
 def _note(key: str, user: User, today: dt.date) -> tuple[str, str]:
     """The role label and what to try with this login."""
     citizen = user.citizen
@@ -99,7 +108,9 @@ def _note(key: str, user: User, today: dt.date) -> tuple[str, str]:
             if child is not None:
                 return _("Cha/mẹ có con dưới 14 tuổi (parent)"), _(
                     "Đại diện hợp pháp ({relation}) của {child}, sinh năm {year}"
-                ).format(relation=child.representative_relation, child=child.full_name, year=child.birth_year)
+                ).format(
+                    relation=child.representative_relation, child=child.full_name, year=child.birth_year
+                ) + _demo_share_note()
             return _("Cha/mẹ có con dưới 14 tuổi (parent)"), ""
     labels = {
         "clinician": (_("Bác sĩ (clinician)"), _("{unit}, cơ sở KCB {facility}")),

@@ -184,6 +184,22 @@ def _time_formatter(value: Any) -> str:
     return str(parse_time(value))
 
 
+# COPY text of local times: the lines of a visit share a handful of times, and str() of a datetime costs
+# several dictionary lookups. Bounded like the validator's caches.
+_TIME_TEXT: dict[dt.datetime, str] = {}
+_TIME_TEXT_MAX = 4096
+
+
+def _time_text(value: dt.datetime) -> str:
+    """``str(value)`` of a naive datetime, from the cache."""
+    text = _TIME_TEXT.get(value)
+    if text is None:
+        if len(_TIME_TEXT) >= _TIME_TEXT_MAX:
+            _TIME_TEXT.clear()
+        text = _TIME_TEXT[value] = str(value)
+    return text
+
+
 def _date_formatter(value: Any) -> str:
     return parse_date(value).isoformat()
 
@@ -210,19 +226,41 @@ def formatter_for(model_field: models.Field[Any, Any]) -> Formatter:
 def _fast_branch(model_field: models.Field[Any, Any], i: int) -> list[str]:
     """Source lines that render ``v`` into ``p{i}`` when it already has the column's exact type."""
     if isinstance(model_field, models.DateTimeField):
-        return [f"elif type(v) is datetime and v.tzinfo is None: p{i} = str(v)"]
+        return [f"elif type(v) is datetime and v.tzinfo is None: p{i} = time_text_get(v) or time_text(v)"]
     if isinstance(model_field, models.DateField):
         return [f"elif type(v) is date: p{i} = v.isoformat()"]
     if isinstance(model_field, models.DecimalField):
         # Exact numeric columns take any finite decimal as written (models.ExactDecimalField).
         return [f"elif (type(v) is Decimal and v.is_finite()) or type(v) is int: p{i} = str(v)"]
+    # Codes typed as text ("4") in integer columns: plain ASCII digits short enough to be in range.
     if isinstance(model_field, models.PositiveSmallIntegerField):
-        return [f"elif type(v) is int and 0 <= v <= 32767: p{i} = str(v)"]
+        return [
+            f"elif type(v) is int and 0 <= v <= 32767: p{i} = str(v)",
+            f"elif type(v) is str and len(v) < 5 and v.isdigit() and v.isascii(): p{i} = str(int(v))",
+        ]
     if isinstance(model_field, models.PositiveIntegerField):
-        return [f"elif type(v) is int and 0 <= v <= 2147483647: p{i} = str(v)"]
+        return [
+            f"elif type(v) is int and 0 <= v <= 2147483647: p{i} = str(v)",
+            f"elif type(v) is str and len(v) < 10 and v.isdigit() and v.isascii(): p{i} = str(int(v))",
+        ]
+    # ";"-separated lists (ICD-10 codes, cards) arrive as lists of strings.
     if isinstance(model_field, models.CharField) and model_field.max_length:
-        return [f"elif type(v) is str and len(v) <= {model_field.max_length}: p{i} = v"]
-    return [f"elif type(v) is str: p{i} = v"]
+        return [
+            f"elif type(v) is str and len(v) <= {model_field.max_length}: p{i} = v",
+            f"elif type(v) is list and (t := joined(v)) is not None and len(t) <= {model_field.max_length}: p{i} = t",
+        ]
+    return [
+        f"elif type(v) is str: p{i} = v",
+        f"elif type(v) is list and (t := joined(v)) is not None: p{i} = t",
+    ]
+
+
+def _joined(items: list[Any]) -> str | None:
+    """``as_qd130_text`` of a list of strings (None when an item is not a string: the formatter decides)."""
+    try:
+        return ";".join(items)
+    except TypeError:
+        return None
 
 
 def copy_value(value: object) -> str:
@@ -302,28 +340,65 @@ class TableMap:
             "datetime": dt.datetime,
             "date": dt.date,
             "escape": escape_copy,
+            "time_text_get": _TIME_TEXT.get,
+            "time_text": _time_text,
+            "joined": _joined,
+            "KNOWN": self.known,
         }
         namespace.update({f"f{i}": fmt for i, (_src, fmt) in enumerate(self.formatters)})
         exec(compile(self.renderer_source, f"<renderer {table}>", "exec"), namespace)  # noqa: S102 - our own source
         self._render_mapped: Callable[[Mapping[str, Any]], str] = namespace["render_mapped"]
+        self._render_plain: Callable[[Mapping[str, Any], Mapping[str, object]], str | None] = namespace[
+            "render_plain"
+        ]
 
     def _renderer_source(self) -> str:
+        """Source of ``render_mapped(row)`` (the columns of ``pairs``) and ``render_plain(row, keys)``.
+
+        ``render_plain`` renders the whole line of a row with nothing unusual (no field outside the map, the
+        visit's own keys, a numeric STT): what ``render`` would return, or None to let it take the long way.
+        """
         n = len(self.pairs)
-        lines = ["def render_mapped(row):", "    get = row.get", "    nulls = 0"]
+        columns: list[str] = []
         for i, ((src, _col), model_field) in enumerate(zip(self.pairs, self.fields, strict=True)):
-            lines.append(f"    v = get({src!r})")
-            lines.append(f"    if v is None: p{i} = N; nulls += 1")
-            lines.extend(f"    {branch}" for branch in _fast_branch(model_field, i))
-            lines.append(f"    else: p{i} = f{i}(v)")
+            columns.append(f"    v = get({src!r})")
+            columns.append(f"    if v is None: p{i} = N; nulls += 1")
+            columns.extend(f"    {branch}" for branch in _fast_branch(model_field, i))
+            columns.append(f"    else: p{i} = f{i}(v)")
         parts = ", ".join(f"p{i}" for i in range(n)) + ("," if n == 1 else "")
-        lines += [
+        join = [
             f"    parts = ({parts})",
             "    line = '\\t'.join(parts)",
             # Only free text can hold a tab, newline or backslash; escape when one is there.
             f"    if line.count('\\\\') != nulls or line.count('\\t') != {n - 1} or '\\n' in line or '\\r' in line:",
             "        line = '\\t'.join([p if p is N else escape(p) for p in parts])",
+        ]
+        lines = [
+            "def render_mapped(row):",
+            "    get = row.get",
+            "    nulls = 0",
+            *columns,
+            *join,
             "    return line",
         ]
+        lines += [
+            "",
+            "def render_plain(row, keys):",
+            "    if not row.keys() <= KNOWN: return None",
+            "    get = row.get",
+        ]
+        for name in self.key_fields:
+            lines += [
+                f"    v = get({name!r})",
+                f"    if v is not None and v != keys.get({name!r}): return None",
+            ]
+        if self.numbered:
+            lines += [
+                "    stt = get('STT')",
+                "    if type(stt) is not int or not 0 <= stt <= 2147483647: return None",
+            ]
+        lines += ["    nulls = 0", *columns, *join]
+        lines.append("    return f'{stt}\\t{line}\\t{N}'" if self.numbered else "    return f'{line}\\t{N}'")
         return "\n".join(lines) + "\n"
 
     # Rendering ------------------------------------------------------------------------------
@@ -340,6 +415,12 @@ class TableMap:
 
         Problems (a value kept as text) are appended to ``problems`` when given.
         """
+        try:
+            line = self._render_plain(row, keys)
+        except Unstorable:
+            line = None
+        if line is not None:
+            return line
         try:
             mapped = self._render_mapped(row)
             extras: dict[str, Any] | None = None

@@ -8,10 +8,18 @@ anything fails, nothing is returned and no row is written. Pages, the API and th
 
 Reads that the API serves with an ETag take ``if_none_match``: when it matches, the function skips
 the rest of the reading and returns ``Read(etag, None)`` (still logged, as a read it is).
+
+Every read also honours the reader's ``Scope`` (``access.scope``): the owner and representatives read with
+``Scope.full()``; a clinician reads through a ``grant`` (``selectors.StaffGrant``, made by ``sharing``)
+whose scope limits the years, the tabs (categories) and hides HIV-related items unless the citizen
+included them: visits with an HIV diagnosis code (main or secondary) or an XML6 table are left out in
+the query; antiretroviral drug lines and HIV test lines/results are dropped as the lines are read (no
+extra query). A read outside the scope is ``NotFound``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
@@ -21,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -31,11 +39,11 @@ from soskdt.healthbook import book as book_services
 from soskdt.healthbook import labels, reference_ranges
 from soskdt.healthbook.access import AccessContext, record_access
 from soskdt.healthbook.models import (
-    Book,
     ClinicalNote,
     DischargePaper,
     DrugLine,
     FollowUp,
+    RawDocument,
     RecordSummary,
     Referral,
     Result,
@@ -43,7 +51,8 @@ from soskdt.healthbook.models import (
     ServiceLine,
     Visit,
 )
-from soskdt.healthbook.selectors import BookAccess, Who, book_access, visible_visits
+from soskdt.healthbook.scope import Scope, is_arv_drug, is_hiv_test
+from soskdt.healthbook.selectors import BookAccess, StaffGrant, Who, book_access, visible_visits
 from soskdt.registry.models import Facility
 
 T = TypeVar("T")
@@ -342,17 +351,31 @@ class PdfFile:
 
 @contextmanager
 def _reading(
-    *, viewer: Any, who: Who, gate: book_services.Gate, context: AccessContext, action: str, target: str
+    *,
+    viewer: Any,
+    who: Who,
+    gate: book_services.Gate,
+    context: AccessContext,
+    action: str,
+    target: str,
+    grant: StaffGrant | None = None,
 ) -> Iterator[BookAccess]:
-    """Open a read: access checked, book row locked, book open and unlocked; log it on the way out."""
+    """Open a read: access checked, book row locked, book open and unlocked; log it on the way out.
+
+    With a ``grant`` (a clinician), the grant replaces the level-2 check, the read is logged with the
+    grant's facility, and the grant hears of the logged row (``on_read``: the citizen's notice).
+    """
     with transaction.atomic():
-        access = book_access(viewer, who, for_update=True)
-        book_services.require_level2(viewer)
+        access = book_access(viewer, who, for_update=True, grant=grant)
+        if grant is None:
+            book_services.require_level2(viewer)
+        else:
+            context = dataclasses.replace(context, facility_id=grant.facility_id)
         book_services.require_open(access)
         if not gate(access):
             raise DomainError(book_services.BOOK_LOCKED, status=401)
         yield access
-        record_access(
+        row = record_access(
             book=access.book,
             actor_id=viewer.pk,
             actor_kind=access.actor_kind,
@@ -361,6 +384,69 @@ def _reading(
             context=context,
             lock=False,
         )
+        if grant is not None:
+            grant.on_read(row)
+
+
+# --- the scope -----------------------------------------------------------------------------------------
+
+# B20–B24 HIV disease, Z21 asymptomatic HIV infection, R75 inconclusive HIV test, O98.7 HIV in pregnancy.
+_HIV_ICD_PREFIXES = ("B20", "B21", "B22", "B23", "B24", "Z21", "R75", "O98.7")
+
+
+def hiv_visit_filter() -> Q:
+    """Visits that are HIV-related: an HIV code (main or secondary, the safer reading) or an XML6 table."""
+    found = Q(Exists(RawDocument.objects.filter(visit_id=OuterRef("pk"), table="XML6")))
+    for prefix in _HIV_ICD_PREFIXES:
+        found |= Q(main_icd__istartswith=prefix) | Q(secondary_icds__icontains=prefix)
+    return found
+
+
+def scoped_visits(access: BookAccess) -> QuerySet[Visit]:
+    """The visits this reader may see: the book's visible visits within the scope's years and HIV rule."""
+    visits = visible_visits(access.book)
+    scope = access.scope
+    if scope.years is not None:
+        visits = visits.filter(visit_year__in=sorted(scope.years))
+    if not scope.include_hiv:
+        visits = visits.exclude(hiv_visit_filter())
+    return visits
+
+
+def _require_category(access: BookAccess, category: str) -> None:
+    if not access.scope.allows_category(category):
+        raise NotFound()
+
+
+def _require_year(access: BookAccess, year: int) -> None:
+    if not access.scope.allows_year(year):
+        raise NotFound()
+
+
+def _require_tab(access: BookAccess, spec: TabSpec) -> None:
+    if not access.scope.allows_tab(spec.key):
+        raise NotFound()
+
+
+def allowed_tabs(scope: Scope) -> list[TabSpec]:
+    """The tabs a reader with ``scope`` may open, in the book's order."""
+    return [spec for spec in TABS.values() if scope.allows_tab(spec.key)]
+
+
+def _scope_key(access: BookAccess) -> object:
+    # Owners' ETags stay as they were; a scoped reader's differ with the scope.
+    return None if access.grant is None else repr(access.scope.as_dict())
+
+
+def _scope_extra(access: BookAccess) -> tuple[object, ...]:
+    key = _scope_key(access)
+    return () if key is None else (key,)
+
+
+def _shown_summary(access: BookAccess, summary: VisitSummary) -> VisitSummary:
+    if access.scope.allows_category("visits"):
+        return summary
+    return dataclasses.replace(summary, main_icd="", main_diagnosis="")
 
 
 def _etag(*parts: object) -> str:
@@ -583,28 +669,44 @@ def _group_items(
     results: QuerySet[Result] | None,
     drugs: QuerySet[DrugLine] | None,
     patient: _Patient,
+    scope: Scope | None = None,
 ) -> list[VisitItems]:
-    """Put lines under their visits and results under their service lines (one query per table)."""
+    """Put lines under their visits and results under their service lines (one query per table).
+
+    Without HIV consent in ``scope``, HIV test lines (and their results) and antiretroviral drugs are
+    dropped here, as they are read.
+    """
+    hide_hiv = scope is not None and not scope.include_hiv
     groups = {v.id: VisitItems(v) for v in visits}
     lines: dict[int, ServiceItem] = {}
+    hidden_lines: set[int] = set()
     if services is not None:
         for line in services.only(*_SERVICE_FIELDS).order_by("visit_id", "line_no", "id"):
+            if hide_hiv and is_hiv_test(line.name, line.service_code):
+                hidden_lines.add(line.pk)
+                continue
             item = _service(line)
             lines[item.id] = item
             groups[line.visit_id].services.append(item)
     if results is not None:
         for row in results.only(*_RESULT_FIELDS).order_by("visit_id", "line_no", "id"):
+            if hide_hiv and (row.service_line_id in hidden_lines or is_hiv_test(row.indicator_name)):
+                continue
             group = groups[row.visit_id]
             parent = lines.get(row.service_line_id) if row.service_line_id else None
             result = _result(row, patient, row.result_at or group.visit.admitted_at)
             (parent.results if parent is not None else group.other_results).append(result)
     if drugs is not None:
         for drug in drugs.only(*_DRUG_FIELDS).order_by("visit_id", "line_no", "id"):
+            if hide_hiv and is_arv_drug(drug.name, drug.drug_code):
+                continue
             groups[drug.visit_id].drugs.append(_drug(drug))
     return [groups[v.id] for v in visits]
 
 
-def _tab_items(spec: TabSpec, visits: list[VisitSummary], patient: _Patient) -> list[VisitItems]:
+def _tab_items(
+    spec: TabSpec, visits: list[VisitSummary], patient: _Patient, scope: Scope | None = None
+) -> list[VisitItems]:
     ids = [v.id for v in visits]
     if spec.is_drugs:
         return _group_items(
@@ -613,6 +715,7 @@ def _tab_items(spec: TabSpec, visits: list[VisitSummary], patient: _Patient) -> 
             results=None,
             drugs=DrugLine.objects.filter(visit_id__in=ids),
             patient=patient,
+            scope=scope,
         )
     return _group_items(
         visits,
@@ -620,6 +723,7 @@ def _tab_items(spec: TabSpec, visits: list[VisitSummary], patient: _Patient) -> 
         results=Result.objects.filter(visit_id__in=ids, category__in=spec.categories),
         drugs=None,
         patient=patient,
+        scope=scope,
     )
 
 
@@ -630,9 +734,9 @@ def _patient(access: BookAccess) -> _Patient:
 # --- the reads ------------------------------------------------------------------------------------------
 
 
-def _years(book: Book) -> list[YearCount]:
+def _years(access: BookAccess) -> list[YearCount]:
     rows = (
-        visible_visits(book)
+        scoped_visits(access)
         .filter(visit_year__isnull=False)
         .values("visit_year")
         .annotate(n=Count("id"))
@@ -642,12 +746,19 @@ def _years(book: Book) -> list[YearCount]:
     return [YearCount(year, n) for year, n in rows]
 
 
-def open_book(*, viewer: Any, who: Who, gate: book_services.Gate, context: AccessContext) -> BookHome:
+def open_book(
+    *,
+    viewer: Any,
+    who: Who,
+    gate: book_services.Gate,
+    context: AccessContext,
+    grant: StaffGrant | None = None,
+) -> BookHome:
     """The book's home (*Hồ sơ sức khỏe điện tử*): last sync and the years that have visits."""
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="book.open", target=""
+        viewer=viewer, who=who, gate=gate, context=context, action="book.open", target="", grant=grant
     ) as access:
-        return BookHome(access, _years(access.book), access.book.last_synced_at)
+        return BookHome(access, _years(access), access.book.last_synced_at)
 
 
 def years(
@@ -657,14 +768,19 @@ def years(
     gate: book_services.Gate,
     context: AccessContext,
     if_none_match: str | None = None,
+    grant: StaffGrant | None = None,
 ) -> Read[BookHome]:
     """*Năm*: only the years that have visits, newest first (logged as ``book.open``)."""
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="book.open", target=""
+        viewer=viewer, who=who, gate=gate, context=context, action="book.open", target="", grant=grant
     ) as access:
-        found = _years(access.book)
+        found = _years(access)
         etag = _etag(
-            "years", access.citizen.pk, access.book.last_synced_at, [(y.year, y.visits) for y in found]
+            "years",
+            access.citizen.pk,
+            access.book.last_synced_at,
+            [(y.year, y.visits) for y in found],
+            *_scope_extra(access),
         )
         if etag_matches(if_none_match, etag):
             return Read(etag, None)
@@ -681,17 +797,25 @@ def visits_for_year(
     gate: book_services.Gate,
     context: AccessContext,
     if_none_match: str | None = None,
+    grant: StaffGrant | None = None,
 ) -> Read[YearVisits]:
     """The visits of one year, newest first, a page at a time (two queries on the book index)."""
     page, page_size = _page_bounds(page, page_size)
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="visits.year", target=f"year:{year}"
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action="visits.year",
+        target=f"year:{year}",
+        grant=grant,
     ) as access:
-        visits = visible_visits(access.book).filter(visit_year=year)
+        _require_year(access, year)
+        visits = scoped_visits(access).filter(visit_year=year)
         total = visits.count()
         start = (page - 1) * page_size
         rows = visits.order_by("-admitted_at", "-id").values_list(*_LIST_FIELDS)[start : start + page_size]
-        items = [_summary(row) for row in rows]
+        items = [_shown_summary(access, _summary(row)) for row in rows]
         etag = _etag(
             "year",
             access.citizen.pk,
@@ -701,6 +825,7 @@ def visits_for_year(
             page_size,
             total,
             [(v.id, v.version) for v in items],
+            *_scope_extra(access),
         )
         if etag_matches(if_none_match, etag):
             return Read(etag, None)
@@ -708,7 +833,7 @@ def visits_for_year(
 
 
 def _visible_visit(access: BookAccess, visit_id: int, *, related: bool) -> Visit:
-    visits = visible_visits(access.book).filter(pk=visit_id)
+    visits = scoped_visits(access).filter(pk=visit_id)
     if related:
         visits = visits.select_related(
             "facility", "discharge_paper", "record_summary", "referral", "follow_up"
@@ -743,19 +868,33 @@ def _detail(access: BookAccess, visit: Visit, *, with_items: bool) -> VisitDetai
     names = dict(Facility.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
     names[visit.facility_code] = visit.facility.name
     patient = _patient(access)
+    scope = access.scope
+    hide_hiv = not scope.include_hiv
     items = None
     if with_items:
+        categories = [
+            c
+            for c in _PDF_CATEGORIES
+            if any(c in spec.categories and scope.allows_tab(spec.key) for spec in TABS.values())
+        ]
+        results = Result.objects.filter(visit_id=visit.pk)
+        if len(categories) < len(_PDF_CATEGORIES):
+            results = results.filter(category__in=categories)
         items = _group_items(
             [summary],
-            services=ServiceLine.objects.filter(visit_id=visit.pk, category__in=_PDF_CATEGORIES),
-            results=Result.objects.filter(visit_id=visit.pk),
+            services=ServiceLine.objects.filter(visit_id=visit.pk, category__in=categories),
+            results=results,
             drugs=None,
             patient=patient,
+            scope=scope,
         )[0]
-    drugs = [
-        _drug(d)
-        for d in DrugLine.objects.filter(visit_id=visit.pk).only(*_DRUG_FIELDS).order_by("line_no", "id")
-    ]
+    drugs = []
+    if scope.allows_category("drugs"):
+        drugs = [
+            _drug(d)
+            for d in DrugLine.objects.filter(visit_id=visit.pk).only(*_DRUG_FIELDS).order_by("line_no", "id")
+            if not (hide_hiv and is_arv_drug(d.name, d.drug_code))
+        ]
     notes = list(ClinicalNote.objects.filter(visit_id=visit.pk).order_by("line_no", "id"))
     return VisitDetail(
         access=access,
@@ -783,6 +922,7 @@ def _visit_etag(kind: str, access: BookAccess, visit: Visit, *extra: object) -> 
         visit.pk,
         visit.version,
         *extra,
+        *_scope_extra(access),
     )
 
 
@@ -794,11 +934,19 @@ def visit_detail(
     gate: book_services.Gate,
     context: AccessContext,
     if_none_match: str | None = None,
+    grant: StaffGrant | None = None,
 ) -> Read[VisitDetail]:
     """*Chi tiết đợt khám*: at most five queries for the content, whatever the number of lines."""
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="visit.detail", target=f"visit:{visit_id}"
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action="visit.detail",
+        target=f"visit:{visit_id}",
+        grant=grant,
     ) as access:
+        _require_category(access, "visits")
         visit = _visible_visit(access, visit_id, related=True)
         etag = _visit_etag("visit", access, visit)
         if etag_matches(if_none_match, etag):
@@ -815,17 +963,26 @@ def visit_tab(
     gate: book_services.Gate,
     context: AccessContext,
     if_none_match: str | None = None,
+    grant: StaffGrant | None = None,
 ) -> Read[TabContent]:
     """One tab of one visit: its service lines of the tab's categories with their results, or its drugs."""
     spec = tab(tab_key)
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action=spec.action, target=f"visit:{visit_id}"
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action=spec.action,
+        target=f"visit:{visit_id}",
+        grant=grant,
     ) as access:
+        _require_tab(access, spec)
         visit = _visible_visit(access, visit_id, related=False)
         etag = _visit_etag(spec.key, access, visit)
         if etag_matches(if_none_match, etag):
             return Read(etag, None)
-        groups = _tab_items(spec, [_summary_of(visit)], _patient(access))
+        summary = _shown_summary(access, _summary_of(visit))
+        groups = _tab_items(spec, [summary], _patient(access), access.scope)
         return Read(etag, TabContent(access, spec, groups, year=visit.visit_year))
 
 
@@ -840,23 +997,32 @@ def year_tab(
     gate: book_services.Gate,
     context: AccessContext,
     if_none_match: str | None = None,
+    grant: StaffGrant | None = None,
 ) -> Read[TabContent]:
     """One tab across the visits of a year, a page of visits at a time (only visits with such lines)."""
     spec = tab(tab_key)
     page, page_size = _page_bounds(page, page_size)
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action=spec.action, target=f"year:{year}"
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action=spec.action,
+        target=f"year:{year}",
+        grant=grant,
     ) as access:
+        _require_year(access, year)
+        _require_tab(access, spec)
         lines: QuerySet[Any]
         if spec.is_drugs:
             lines = DrugLine.objects.filter(visit_id=OuterRef("pk"))
         else:
             lines = ServiceLine.objects.filter(visit_id=OuterRef("pk"), category__in=spec.categories)
-        visits = visible_visits(access.book).filter(Exists(lines), visit_year=year)
+        visits = scoped_visits(access).filter(Exists(lines), visit_year=year)
         total = visits.count()
         start = (page - 1) * page_size
         rows = visits.order_by("-admitted_at", "-id").values_list(*_LIST_FIELDS)[start : start + page_size]
-        summaries = [_summary(row) for row in rows]
+        summaries = [_shown_summary(access, _summary(row)) for row in rows]
         etag = _etag(
             "year-tab",
             spec.key,
@@ -868,24 +1034,38 @@ def year_tab(
             page_size,
             total,
             [(v.id, v.version) for v in summaries],
+            *_scope_extra(access),
         )
         if etag_matches(if_none_match, etag):
             return Read(etag, None)
-        groups = _tab_items(spec, summaries, _patient(access)) if summaries else []
+        groups = _tab_items(spec, summaries, _patient(access), access.scope) if summaries else []
         return Read(
             etag, TabContent(access, spec, groups, year=year, page=Page(summaries, page, page_size, total))
         )
 
 
 def visit_pdf(
-    *, viewer: Any, who: Who, visit_id: int, gate: book_services.Gate, context: AccessContext
+    *,
+    viewer: Any,
+    who: Who,
+    visit_id: int,
+    gate: book_services.Gate,
+    context: AccessContext,
+    grant: StaffGrant | None = None,
 ) -> PdfFile:
     """The visit as an A4 PDF (QĐ 31/QĐ-BYT), made on request inside the logged read."""
     from soskdt.healthbook.pdf import render_visit_pdf
 
     with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="visit.pdf", target=f"visit:{visit_id}"
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action="visit.pdf",
+        target=f"visit:{visit_id}",
+        grant=grant,
     ) as access:
+        _require_category(access, "visits")
         visit = _visible_visit(access, visit_id, related=True)
         detail = _detail(access, visit, with_items=True)
         content = render_visit_pdf(detail, generated_at=timezone.now())

@@ -3,14 +3,20 @@
 ``get_book_for(viewer, citizen_id)`` is the one authorisation rule of the book: a citizen opens their own
 book and the books of the people they represent; anybody else, a missing person and a staff account get
 the same ``NotFound``. The reads that show a book's content (and log them) are in ``healthbook.reads``.
+
+A clinician reads a book only through a ``StaffGrant`` (a share session or an emergency access, made by
+``soskdt.sharing``, which this app does not import): ``book_access(clinician, who, grant=...)``. The grant
+says whose book, at which facility, as what (``clinician`` or ``emergency``) and within which ``Scope``.
+Representatives of people aged 14 to 17 need the person's renewal: ``sharing`` registers the lookup with
+``register_proxy_renewals`` (docs/sharing.md, "Proxy").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -19,6 +25,7 @@ from soskdt.core.errors import NotFound
 from soskdt.healthbook import terms
 from soskdt.healthbook.models import ActorKind, Book, Visit, VisitVersion
 from soskdt.healthbook.records import VisitInput
+from soskdt.healthbook.scope import Scope
 from soskdt.healthbook.services import stored_visit_inputs
 from soskdt.identity.models import AccountKind, User
 from soskdt.registry.models import Citizen
@@ -35,6 +42,30 @@ Who = int | str
 # --- who may open which book ---------------------------------------------------------------------
 
 
+class StaffGrant(Protocol):
+    """A staff member's right to read one book for a while (a share session, an emergency access)."""
+
+    @property
+    def actor_kind(self) -> str: ...  # ActorKind.CLINICIAN or ActorKind.EMERGENCY
+
+    @property
+    def citizen_id(self) -> int: ...
+
+    @property
+    def facility_id(self) -> int: ...
+
+    @property
+    def scope(self) -> Scope: ...
+
+    def allows(self, viewer: Any) -> bool:
+        """Tell whether ``viewer`` may read through this grant now (bound to them, live)."""
+        ...
+
+    def on_read(self, row: Any) -> None:
+        """Called with the access-log row of each successful read, in the read's transaction."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BookAccess:
     """A viewer's right to one book. ``book`` is unsaved (no ``pk``) when the person has none yet."""
@@ -43,10 +74,16 @@ class BookAccess:
     citizen: Citizen
     viewer: User
     actor_kind: str
+    scope: Scope = field(default_factory=Scope.full)
+    grant: StaffGrant | None = None
 
     @property
     def is_own(self) -> bool:
         return self.actor_kind == ActorKind.CITIZEN
+
+    @property
+    def is_staff_read(self) -> bool:
+        return self.grant is not None
 
     @property
     def terms_current(self) -> bool:
@@ -62,10 +99,41 @@ class BookAccess:
         return self.is_activated and self.terms_current
 
 
-def may_be_represented(citizen: Citizen, today: dt.date | None = None) -> bool:
-    """Tell whether a person's representative may manage their book: under 14, or an adult."""
+#: ``(representative citizen id, person ids) -> ids of those persons who renewed that representative``.
+ProxyRenewals = Callable[[int, Iterable[int]], set[int]]
+_proxy_renewals: list[ProxyRenewals] = []
+
+
+def register_proxy_renewals(lookup: ProxyRenewals) -> None:
+    """Let another app say which people aged 14 or over renewed their representative (sharing does)."""
+    if lookup not in _proxy_renewals:
+        _proxy_renewals.append(lookup)
+
+
+def renewed_by(representative_id: int, person_ids: Iterable[int]) -> set[int]:
+    wanted = list(person_ids)
+    found: set[int] = set()
+    if not wanted:
+        return found
+    for lookup in _proxy_renewals:
+        found |= lookup(representative_id, wanted)
+    return found
+
+
+def may_be_represented(citizen: Citizen, today: dt.date | None = None, *, renewed: bool = False) -> bool:
+    """Tell whether a person's representative may manage their book.
+
+    Under 14: yes. From 14 (year-only births count from 1 January) the person's own account takes over:
+    only with the person's renewal (``renewed``), except that an adult (18+) may designate a
+    representative in the population register.
+    """
     age = citizen.birth_date.age_on(today or timezone.localdate())
-    return age < CHILD_AGE_LIMIT or age >= ADULT_AGE
+    return age < CHILD_AGE_LIMIT or age >= ADULT_AGE or renewed
+
+
+def needs_renewal(citizen: Citizen, today: dt.date | None = None) -> bool:
+    """Tell whether a representative needs the person's renewal to manage this book (aged 14 to 17)."""
+    return not may_be_represented(citizen, today)
 
 
 def viewer_citizen_id(viewer: Any) -> int:
@@ -92,18 +160,46 @@ def _citizen_filter(who: Who) -> dict[str, Any]:
 def _relation(viewer_citizen: int, citizen: Citizen) -> str:
     if citizen.pk == viewer_citizen:
         return ActorKind.CITIZEN
-    if citizen.representative_id == viewer_citizen and may_be_represented(citizen):
-        return ActorKind.REPRESENTATIVE
+    if citizen.representative_id == viewer_citizen:
+        if may_be_represented(citizen):
+            return ActorKind.REPRESENTATIVE
+        if citizen.pk in renewed_by(viewer_citizen, [citizen.pk]):
+            return ActorKind.REPRESENTATIVE
     raise NotFound()
 
 
-def book_access(viewer: Any, who: Who, *, for_update: bool = False) -> BookAccess:
+def _staff_relation(viewer: Any, citizen: Citizen, grant: StaffGrant) -> str:
+    if grant.citizen_id != citizen.pk or grant.actor_kind not in (ActorKind.CLINICIAN, ActorKind.EMERGENCY):
+        raise NotFound()
+    if not grant.allows(viewer):
+        raise NotFound()
+    return grant.actor_kind
+
+
+def _require_staff(viewer: Any) -> None:
+    if (
+        not isinstance(viewer, User)
+        or not viewer.is_authenticated
+        or not viewer.is_active
+        or viewer.kind != AccountKind.STAFF
+    ):
+        raise NotFound()
+
+
+def book_access(
+    viewer: Any, who: Who, *, for_update: bool = False, grant: StaffGrant | None = None
+) -> BookAccess:
     """Return the viewer's access to the book of ``who`` (citizen id or personal ID); else NotFound.
 
     One query when the book exists (two when it does not). With ``for_update`` the book row is locked
-    for the rest of the transaction, which serialises the writers of its access log.
+    for the rest of the transaction, which serialises the writers of its access log. A staff viewer
+    needs a ``grant`` for this very person (and the grant's own check); citizens never pass one.
     """
-    own = viewer_citizen_id(viewer)
+    own = 0
+    if grant is None:
+        own = viewer_citizen_id(viewer)
+    else:
+        _require_staff(viewer)
     wanted = _citizen_filter(who)
     books = Book.objects.select_related("citizen")
     if for_update:
@@ -116,6 +212,11 @@ def book_access(viewer: Any, who: Who, *, for_update: bool = False) -> BookAcces
         if found is None:
             raise NotFound()
         citizen, book = found, Book(citizen=found)
+    if grant is not None:
+        kind = _staff_relation(viewer, citizen, grant)
+        return BookAccess(
+            book=book, citizen=citizen, viewer=viewer, actor_kind=kind, scope=grant.scope, grant=grant
+        )
     return BookAccess(book=book, citizen=citizen, viewer=viewer, actor_kind=_relation(own, citizen))
 
 
@@ -161,9 +262,12 @@ def managed_people(viewer: Any) -> list[ManagedPerson]:
         .select_related("book")
         .order_by("-birth_year", "-birth_month", "-birth_day", "full_name")
     )
+    listed = list(people)
+    # People aged 14 to 17 are managed only with their renewal: one more query, and only when there are some.
+    renewed = renewed_by(own, [p.pk for p in listed if needs_renewal(p, today)])
     found = []
-    for person in people:
-        if not may_be_represented(person, today):
+    for person in listed:
+        if not may_be_represented(person, today, renewed=person.pk in renewed):
             continue
         book = getattr(person, "book", None)
         found.append(
@@ -174,18 +278,6 @@ def managed_people(viewer: Any) -> list[ManagedPerson]:
                 book_activated=book is not None and book.activated_at is not None,
             )
         )
-    return found
-
-
-def books_activated_at(personal_ids: Iterable[str]) -> dict[str, dt.datetime]:
-    """When each of these people's books was activated, by personal ID (roll-out: *đã khởi tạo Sổ SKĐT*)."""
-    wanted = sorted(set(personal_ids))
-    found: dict[str, dt.datetime] = {}
-    for start in range(0, len(wanted), 5000):
-        rows = Book.objects.filter(
-            citizen__personal_id__in=wanted[start : start + 5000], activated_at__isnull=False
-        ).values_list("citizen__personal_id", "activated_at")
-        found.update((pid, at) for pid, at in rows if at is not None)
     return found
 
 

@@ -36,7 +36,15 @@ from soskdt.healthbook.models import (
 from soskdt.healthbook.records import Row, VisitInput, VisitOutcome, VisitStatus
 from soskdt.registry.models import Citizen, Facility, InsuranceCard
 
-__all__ = ["VisitInput", "VisitOutcome", "VisitStatus", "link_pending_visits", "record_visits"]
+__all__ = [
+    "PreparedVisit",
+    "VisitInput",
+    "VisitOutcome",
+    "VisitStatus",
+    "link_pending_visits",
+    "prepare_visit",
+    "record_visits",
+]
 
 FACILITY_NOT_FOUND = define(
     "VISIT_FACILITY_NOT_FOUND", _("Cơ sở khám chữa bệnh không có trong danh mục: {codes}.")
@@ -153,16 +161,54 @@ def _optional(parse: Any, value: object) -> Any:
 
 
 @dataclass(slots=True)
+class PreparedVisit:
+    """A visit made ready for ``record_visits`` ahead of time: the same outcome as the ``VisitInput`` it came from.
+
+    ``prepare_visit`` does the per-row work of recording wherever the visit is at hand (the ingestion
+    pipeline's parse helper processes): every table rendered as COPY text, the content hash, and what
+    linking needs. It holds only short strings and plain values, so it is cheap to send between processes;
+    ``record_visits`` then adds ids and writes. Only this module reads its fields.
+    """
+
+    facility_code: str
+    ma_lk: str
+    submission_ref: str
+    received_at: dt.datetime | None
+    warnings: list[dict[str, Any]]
+    summary: str
+    content_hash: str
+    problems: list[dict[str, Any]]
+    candidate: _Candidate
+    birth_date: dt.date | None
+    visit_year: int | None
+    follow_up_on: dt.date | None
+    # Non-empty tables only (``_PARTS`` names): their COPY lines without ids, joined by newlines.
+    parts: dict[str, str]
+    service_categories: list[str]
+    result_services: list[int | None]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.facility_code, self.ma_lk)
+
+
+@dataclass(slots=True)
 class _Pending:
     """One visit of a wave: its summary read at once, its tables rendered once, when first needed.
 
     Tables are rendered in canonical order (``_PARTS``), each feeding the content hash, so a visit
-    rendered up front (to compare it with the stored version) and one rendered while its lines stream
-    to the database get the same hash.
+    rendered up front (to compare it with the stored version, or by ``prepare_visit``) and one rendered
+    while its lines stream to the database get the same hash. ``source`` is None for a prepared visit:
+    everything is rendered and ``hash_hex`` is known.
     """
 
     index: int
-    source: VisitInput
+    source: VisitInput | None
+    facility_code: str
+    ma_lk: str
+    submission_ref: str
+    received_at: dt.datetime | None
+    warnings: list[dict[str, Any]]
     keys: dict[str, object]
     summary: str
     digest: Any
@@ -172,14 +218,30 @@ class _Pending:
     visit_year: int | None
     follow_up_on: dt.date | None
     rendered: dict[str, list[str]] = field(default_factory=dict)
+    hash_hex: str | None = None
     previous: _Stored | None = None
     visit_id: int = 0
     service_ids: list[int] = field(default_factory=list)
     service_categories: list[str] = field(default_factory=list)
+    result_services: list[int | None] | None = None
 
     @property
     def content_hash(self) -> str:
+        if self.hash_hex is not None:
+            return self.hash_hex
         return str(self.digest.hexdigest())
+
+    def has(self, part: str) -> bool:
+        """Tell whether the visit has rows in table ``part``."""
+        if self.source is None:
+            return bool(self.rendered[part])
+        return bool(getattr(self.source, part))
+
+    @property
+    def service_count(self) -> int:
+        if self.source is None:
+            return len(self.service_categories)
+        return len(self.source.services or ())
 
 
 _LINE_MAPS = dict(fm.LINE_TABLES)
@@ -187,8 +249,10 @@ _DOCUMENT_MAPS = dict(fm.DOCUMENT_TABLES)
 _PARTS = (*_LINE_MAPS, *_DOCUMENT_MAPS, "raw_documents")
 
 
-def _start(index: int, visit: VisitInput) -> _Pending:
+def _start(index: int, visit: VisitInput | PreparedVisit) -> _Pending:
     """Read the summary (XML1) of a visit: its row, what linking needs, and the start of its hash."""
+    if isinstance(visit, PreparedVisit):
+        return _from_prepared(index, visit)
     keys: dict[str, object] = {"MA_LK": visit.ma_lk, "MA_CSKCB": visit.facility_code}
     summary_row = visit.summary or {}
     problems: list[dict[str, Any]] = []
@@ -200,6 +264,11 @@ def _start(index: int, visit: VisitInput) -> _Pending:
     return _Pending(
         index=index,
         source=visit,
+        facility_code=visit.facility_code,
+        ma_lk=visit.ma_lk,
+        submission_ref=visit.submission_ref,
+        received_at=visit.received_at,
+        warnings=visit.warnings,
         keys=keys,
         summary=summary,
         digest=hashlib.sha256(summary.encode()),
@@ -216,12 +285,38 @@ def _start(index: int, visit: VisitInput) -> _Pending:
     )
 
 
+def _from_prepared(index: int, visit: PreparedVisit) -> _Pending:
+    parts = visit.parts
+    return _Pending(
+        index=index,
+        source=None,
+        facility_code=visit.facility_code,
+        ma_lk=visit.ma_lk,
+        submission_ref=visit.submission_ref,
+        received_at=visit.received_at,
+        warnings=visit.warnings,
+        keys={},
+        summary=visit.summary,
+        digest=None,
+        problems=list(visit.problems),
+        candidate=visit.candidate,
+        birth_date=visit.birth_date,
+        visit_year=visit.visit_year,
+        follow_up_on=visit.follow_up_on,
+        rendered={part: parts[part].split("\n") if part in parts else [] for part in _PARTS},
+        hash_hex=visit.content_hash,
+        service_categories=list(visit.service_categories),
+        result_services=visit.result_services,
+    )
+
+
 def _render_part(pending: _Pending, part: str) -> list[str]:
     """Render one table of a visit as COPY text (without ids), once; empty tables add nothing to the hash."""
     done = pending.rendered.get(part)
     if done is not None:
         return done
     source, digest = pending.source, pending.digest
+    assert source is not None  # a prepared visit has every part rendered
     lines: list[str]
     if part in _LINE_MAPS:
         table = _LINE_MAPS[part]
@@ -248,12 +343,35 @@ def _render_part(pending: _Pending, part: str) -> list[str]:
     return lines
 
 
-def _prepare(index: int, visit: VisitInput) -> _Pending:
+def _prepare(index: int, visit: VisitInput | PreparedVisit) -> _Pending:
     """Render a whole visit now (to compare its hash with the stored version's)."""
     pending = _start(index, visit)
     for part in _PARTS:
         _render_part(pending, part)
     return pending
+
+
+def prepare_visit(visit: VisitInput) -> PreparedVisit:
+    """Do the per-row work of recording ``visit`` now; ``record_visits`` takes the result in its place."""
+    pending = _prepare(0, visit)
+    services = visit.services or []
+    return PreparedVisit(
+        facility_code=visit.facility_code,
+        ma_lk=visit.ma_lk,
+        submission_ref=visit.submission_ref,
+        received_at=visit.received_at,
+        warnings=visit.warnings,
+        summary=pending.summary,
+        content_hash=pending.content_hash,
+        problems=pending.problems,
+        candidate=pending.candidate,
+        birth_date=pending.birth_date,
+        visit_year=pending.visit_year,
+        follow_up_on=pending.follow_up_on,
+        parts={part: "\n".join(lines) for part, lines in pending.rendered.items() if lines},
+        service_categories=[category_for_cost_group(row.get("MA_NHOM")) for row in services],
+        result_services=_service_for_results(services, visit.results or []),
+    )
 
 
 # --- linking ---------------------------------------------------------------------------------
@@ -323,7 +441,7 @@ def _match_citizens(candidates: Sequence[_Candidate]) -> list[_Match]:
 # --- recording -------------------------------------------------------------------------------
 
 
-def record_visits(*, visits: Sequence[VisitInput]) -> list[VisitOutcome]:
+def record_visits(*, visits: Sequence[VisitInput | PreparedVisit]) -> list[VisitOutcome]:
     """Store a batch of visits in one transaction; return one outcome per input, in order.
 
     A visit is identified by (facility code, MA_LK). A new one is ``accepted`` as version 1; one whose
@@ -331,6 +449,7 @@ def record_visits(*, visits: Sequence[VisitInput]) -> list[VisitOutcome]:
     ``replaced``: the stored version goes to ``VisitVersion`` and the visit's rows are rewritten.
     The same visit twice in one batch is applied in order. Raises ``DomainError``
     (VISIT_FACILITY_NOT_FOUND) before writing anything when a facility is not in the register.
+    A ``PreparedVisit`` (``prepare_visit``) stands for its ``VisitInput``, with the same outcome.
     """
     if not visits:
         return []
@@ -354,9 +473,11 @@ def _facility_ids(codes: set[str]) -> dict[str, int]:
     return found
 
 
-def _waves(visits: Sequence[VisitInput]) -> list[list[tuple[int, VisitInput]]]:
+def _waves(
+    visits: Sequence[VisitInput | PreparedVisit],
+) -> list[list[tuple[int, VisitInput | PreparedVisit]]]:
     """Split the batch so that each wave holds a visit at most once (repeats go to later waves)."""
-    waves: list[list[tuple[int, VisitInput]]] = []
+    waves: list[list[tuple[int, VisitInput | PreparedVisit]]] = []
     seen: dict[tuple[str, str], int] = defaultdict(int)
     for index, visit in enumerate(visits):
         n = seen[visit.key]
@@ -390,7 +511,9 @@ def _stored_versions(keys: list[tuple[str, str]]) -> dict[tuple[str, str], _Stor
     }
 
 
-def _record_wave(wave: list[tuple[int, VisitInput]], facilities: dict[str, int]) -> dict[int, VisitOutcome]:
+def _record_wave(
+    wave: list[tuple[int, VisitInput | PreparedVisit]], facilities: dict[str, int]
+) -> dict[int, VisitOutcome]:
     keys = [visit.key for _i, visit in wave]
     loading.lock_visit_keys(keys)
     stored = _stored_versions(keys)
@@ -429,7 +552,7 @@ def _record_wave(wave: list[tuple[int, VisitInput]], facilities: dict[str, int])
 
     with loading.local_time_writes():
         for part in _PARTS:
-            if any(getattr(p.source, part) for p in to_write):
+            if any(p.has(part) for p in to_write):
                 table = _LINE_MAPS.get(part) or _DOCUMENT_MAPS.get(part)
                 if table is None:
                     loading.insert_rows(
@@ -466,12 +589,13 @@ _RAW_COLUMNS = ("visit_id", "table", "payload")
 def _assign_ids(to_write: list[_Pending]) -> None:
     """Give new visits and every service line an id, so results can point at their line before COPY."""
     new_ids = iter(loading.allocate_ids(Visit, sum(1 for p in to_write if p.previous is None)))
-    line_ids = iter(loading.allocate_ids(ServiceLine, sum(len(p.source.services or ()) for p in to_write)))
+    line_ids = iter(loading.allocate_ids(ServiceLine, sum(p.service_count for p in to_write)))
     for pending in to_write:
         pending.visit_id = pending.previous.id if pending.previous is not None else next(new_ids)
-        services = pending.source.services or ()
-        pending.service_ids = [next(line_ids) for _row in services]
-        pending.service_categories = [category_for_cost_group(row.get("MA_NHOM")) for row in services]
+        if pending.source is not None:
+            services = pending.source.services or ()
+            pending.service_categories = [category_for_cost_group(row.get("MA_NHOM")) for row in services]
+        pending.service_ids = [next(line_ids) for _category in pending.service_categories]
 
 
 def _part_lines(part: str, to_write: list[_Pending]) -> Iterator[str]:
@@ -487,7 +611,11 @@ def _part_lines(part: str, to_write: list[_Pending]) -> Iterator[str]:
             ):
                 yield f"{line_id}\t{visit_id}\t{category}\t{line}"
         elif part == "results":
-            picks = _service_for_results(pending.source.services or [], pending.source.results or [])
+            picks = pending.result_services
+            if picks is None:
+                source = pending.source
+                assert source is not None
+                picks = _service_for_results(source.services or [], source.results or [])
             for pick, line in zip(picks, lines, strict=True):
                 if pick is None:
                     yield f"{visit_id}\t{fm.NULL}\t\t{line}"
@@ -504,7 +632,7 @@ def _visit_row(
     """The outcome of a written visit and the loader-computed columns of its row (``_VISIT_META``)."""
     for part in _PARTS:  # tables no visit of the wave had were never rendered; this adds nothing to the hash
         _render_part(pending, part)
-    source, previous = pending.source, pending.previous
+    previous = pending.previous
     if previous is not None and previous.link_method == LinkMethod.MANUAL and match.citizen_id is None:
         # A person linked this visit by hand; a correction that names nobody keeps that link.
         match = _Match(previous.citizen_id, LinkMethod.MANUAL.value, match.problems)
@@ -517,13 +645,13 @@ def _visit_row(
     numbers = pending.candidate.insurance_numbers
     meta = (
         now,
-        facilities[source.facility_code],
-        source.facility_code,
-        source.ma_lk,
+        facilities[pending.facility_code],
+        pending.facility_code,
+        pending.ma_lk,
         version,
         pending.content_hash,
-        source.received_at or now,
-        source.submission_ref or "",
+        pending.received_at or now,
+        pending.submission_ref or "",
         match.citizen_id,
         match.method,
         linked_at,
@@ -532,12 +660,12 @@ def _visit_row(
         numbers[-1] if numbers else None,
         pending.visit_year,
         pending.follow_up_on,
-        list(source.warnings or ()) + problems,
+        list(pending.warnings or ()) + problems,
     )
     status = VisitStatus.REPLACED if previous is not None else VisitStatus.ACCEPTED
     outcome = VisitOutcome(
-        source.facility_code,
-        source.ma_lk,
+        pending.facility_code,
+        pending.ma_lk,
         status,
         pending.visit_id,
         version,

@@ -121,6 +121,7 @@ def _book_context(access: BookAccess, **extra: Any) -> dict[str, Any]:
 
 
 @citizen_required
+@never_cache
 def home(request: HttpRequest) -> HttpResponse:
     """*Hồ sơ sức khỏe*: the own book, the people managed, the profile."""
     viewer = _viewer(request)
@@ -134,6 +135,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_required
+@never_cache
 def profile(request: HttpRequest) -> HttpResponse:
     """Personal data, the linked BHYT card and the people managed (not a book read: nothing logged)."""
     from soskdt.wallet.selectors import wallet_card_of
@@ -506,6 +508,7 @@ def visit_tab(request: HttpRequest, pid: str, visit_id: int, slug: str) -> HttpR
 
 
 @citizen_required
+@never_cache
 def visit_pdf(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
     """*Tải PDF*: the visit as an A4 PDF, made now."""
     try:

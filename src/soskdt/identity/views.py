@@ -108,6 +108,23 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("/")
 
 
+def _sharing_menu() -> list[MenuItem]:
+    # Sharing's pages (a later app, named by URL only: identity does not import sharing).
+    return [
+        MenuItem(
+            _("Chia sẻ sổ"),
+            _("Cho nhân viên y tế xem sổ bằng mã hoặc QR"),
+            _url_or_placeholder("sharing:shares"),
+        ),
+        MenuItem(
+            _("Ai đã xem sổ của tôi"), _("Nhật ký truy cập sổ"), _url_or_placeholder("sharing:access_log")
+        ),
+        MenuItem(
+            _("Thông báo"), _("Khi nhân viên y tế xem sổ của bạn"), _url_or_placeholder("sharing:notices")
+        ),
+    ]
+
+
 @citizen_required
 def citizen_home(request: HttpRequest) -> HttpResponse:
     menu = [
@@ -118,6 +135,7 @@ def citizen_home(request: HttpRequest) -> HttpResponse:
             _url_or_placeholder("healthbook:home"),
         ),
         MenuItem(_("Cá nhân"), _("Thông tin cá nhân, mức định danh"), reverse("identity:profile")),
+        *_sharing_menu(),
     ]
     return render(request, "identity/citizen_home.html", {"profile": profile_of(request.user), "menu": menu})  # type: ignore[arg-type]
 
@@ -139,7 +157,12 @@ _STAFF_MENU: list[tuple[str, Promise, Promise, str]] = [
         _("Xem sổ của người bệnh khi được chia sẻ"),
         "sharing:home",
     ),
-    ("ingestion.submit", _("Gửi dữ liệu khám chữa bệnh"), _("Tải lên tệp XML theo QĐ 130"), "ingestion:upload"),
+    (
+        "ingestion.submit",
+        _("Gửi dữ liệu khám chữa bệnh"),
+        _("Tải lên tệp XML theo QĐ 130"),
+        "ingestion:upload",
+    ),
     (
         "ingestion.operate",
         _("Theo dõi dữ liệu tiếp nhận"),

@@ -251,7 +251,7 @@ class _Item:
     facility_code: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    visit: VisitInput | None = None
+    visit: book.PreparedVisit | None = None
     declared: int | None = None  # SOLUONGHOSO, for progress
     file_problem: dict[str, Any] | None = None
     parsed: bool = False  # False for a HOSO the parser could not read
@@ -312,8 +312,10 @@ def _checked(parsed: ParsedVisit, source: _Source, declared: int | None) -> _Ite
     validated = validate_visit(parsed, today=source.today)
     visit = None
     if source.map_inputs and not validated.errors:
-        visit = to_visit_input(
-            validated, submission_ref=source.submission_ref, received_at=source.received_at
+        # Rendered here, in the parse helper when there is one: the loader only adds ids and writes, and
+        # the rendered text is several times cheaper to send between processes than typed values.
+        visit = book.prepare_visit(
+            to_visit_input(validated, submission_ref=source.submission_ref, received_at=source.received_at)
         )
     return _Item(
         parsed.index,
@@ -472,7 +474,7 @@ class _Processor:
         self.declared: int | None = None
         self._known: dict[str, int | None] = {}
         self._batch_rows: list[SubmissionVisit] = []
-        self._batch_inputs: list[tuple[SubmissionVisit, VisitInput]] = []
+        self._batch_inputs: list[tuple[SubmissionVisit, book.PreparedVisit]] = []
         self._batch_last = 0
 
     # --- reading ---------------------------------------------------------------------------------------

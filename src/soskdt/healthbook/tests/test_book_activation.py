@@ -1,7 +1,5 @@
 """First use: the terms and "Đồng ý sử dụng" (recorded with time, version and by whom), then the passcode."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +7,7 @@ from django.utils import timezone
 from soskdt import testing
 from soskdt.core.errors import DomainError
 from soskdt.healthbook import book as services
-from soskdt.healthbook import selectors, terms
+from soskdt.healthbook import terms
 from soskdt.healthbook.models import AccessLog, Book, ConsentActor
 from soskdt.healthbook.tests.conftest import CTX, PASSCODE, activate
 
@@ -172,11 +170,22 @@ def test_the_child_s_book_asks_the_parent_to_activate_their_own_book_first(clien
     assert reverse("healthbook:terms", args=[citizen.username]) in response.content.decode()
 
 
-def test_the_book_activated_time_feeds_the_roll_out_counts(citizen, other_citizen):
-    activate(citizen)
-    found = selectors.books_activated_at([citizen.username, other_citizen.username])
-    assert set(found) == {citizen.username}
-    assert isinstance(found[citizen.username], dt.datetime)
+def test_a_book_activated_without_a_passcode_asks_for_one(client, citizen):
+    # The roll-out demo records activated books of staff without a passcode.
+    Book.objects.create(
+        citizen=citizen.citizen,
+        terms_version=terms.CURRENT_VERSION,
+        terms_accepted_at=timezone.now(),
+        activated_at=timezone.now(),
+    )
+    client.force_login(citizen)
+    response = client.get(reverse("healthbook:book", args=[citizen.username]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("healthbook:set_passcode")
+    with pytest.raises(DomainError) as refused:
+        services.unlock_book(
+            viewer=citizen, who=citizen.citizen_id, passcode=PASSCODE, context=CTX, issue_token=True
+        )
+    assert refused.value.code == "PASSCODE_NOT_SET"
 
 
 def test_a_second_citizen_activates_independently(citizen):

@@ -46,16 +46,17 @@ NOT_REPORTED = "Chưa báo cáo"
 PROVISIONAL_MARK = "(*)"
 
 # Short names used in document numbers ("310/TTYT-KHNV"): by the unit's kind, else the name's initials.
-_KIND_ABBREVIATIONS = {
+_KIND_ABBREVIATIONS: dict[str, str] = {
     OrgUnitKind.PROVINCE_DEPARTMENT: "SYT",
     OrgUnitKind.HEALTH_CENTRE: "TTYT",
     OrgUnitKind.COMMUNE_STATION: "TYT",
     OrgUnitKind.HOSPITAL: "BV",
 }
 # "Trung tâm Y tế khu vực An Phú" → "An Phú": the place name of the date line comes after these prefixes.
+_QUALIFIERS = ("khu vực", "huyện", "quận", "thị xã", "thành phố", "tỉnh", "xã", "phường", "thị trấn", "đặc khu")
 _PLACE_PREFIX = re.compile(
     r"^(?:Trung tâm Y tế|Trạm Y tế|Sở Y tế|Bệnh viện(?: đa khoa)?|Phòng khám đa khoa)"
-    r"(?:\s+(?:khu vực|huyện|quận|thị xã|thành phố|tỉnh|xã|phường|thị trấn|đặc khu))?\s+(?P<place>.+)$",
+    rf"(?:\s+(?:{'|'.join(_QUALIFIERS)}))?\s+(?P<place>.+)$",
     re.IGNORECASE,
 )
 
@@ -115,7 +116,7 @@ def place_of(unit: OrgUnit | None) -> str:
     while unit is not None and unit.pk not in seen:
         seen.add(unit.pk)
         match = _PLACE_PREFIX.match(unit.name.strip())
-        if match:
+        if match and match.group("place").strip().lower() not in _QUALIFIERS:
             return match.group("place").strip()
         unit = unit.parent
     return ""
@@ -167,8 +168,7 @@ def title_lines(appendix: Appendix1) -> tuple[str, str]:
     """``BÁO CÁO`` and the summary line (*trích yếu*) with the month."""
     return (
         DOCUMENT_KIND,
-        "Kết quả triển khai thực hiện sổ sức khỏe điện tử trên ứng dụng VNeID tháng "
-        f"{appendix.period.label}",
+        f"Kết quả triển khai thực hiện sổ sức khỏe điện tử trên ứng dụng VNeID tháng {appendix.period.label}",
     )
 
 
@@ -231,7 +231,8 @@ def i1_values(appendix: Appendix1, row: Row, sources: dict[str, str] | None = No
 def i1_texts(appendix: Appendix1, row: Row, sources: dict[str, str] | None = None) -> list[str]:
     """The ten cells of a row as printed: numbers the Vietnamese way (1.234), nothing for a missing count."""
     texts = []
-    for (_key, numeric), value in zip((("number", True), *I1_VALUE_COLUMNS), i1_values(appendix, row, sources)):
+    numeric_columns = (True, *(numeric for _key, numeric in I1_VALUE_COLUMNS))
+    for numeric, value in zip(numeric_columns, i1_values(appendix, row, sources), strict=True):
         if value is None:
             texts.append("")
         elif numeric:
@@ -243,9 +244,7 @@ def i1_texts(appendix: Appendix1, row: Row, sources: dict[str, str] | None = Non
 
 def provisional_note(appendix: Appendix1) -> str:
     """The note under a consolidated table when some units are counted live (not submitted yet)."""
-    if appendix.scope != SCOPE_CONSOLIDATED or not any(
-        s.source == SOURCE_LIVE for s in appendix.units
-    ):
+    if appendix.scope != SCOPE_CONSOLIDATED or not any(s.source == SOURCE_LIVE for s in appendix.units):
         return ""
     when = appendix.as_of.astimezone(local_zone()).strftime("%H:%M ngày %d/%m/%Y")
     return f"{PROVISIONAL_MARK} Đơn vị chưa nộp báo cáo: số liệu tạm tính đến {when}."
@@ -321,6 +320,7 @@ def sections(appendix: Appendix1) -> list[Section]:
             for i in tr.items
         ),
     )
+    printed: tuple[str, ...]
     if pr.items:
         places = "; ".join(
             f"{i.location or '—'}{f' ({i.unit_name})' if i.unit_name else ''}" for i in pr.items
@@ -351,14 +351,24 @@ def render(appendix: Appendix1, fmt: str, letterhead: Letterhead | None = None) 
     """Render ``appendix`` as ``fmt`` (json, xlsx, docx, pdf); official documents are always in Vietnamese."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    renderers: dict[str, Callable[..., bytes]]
     with translation.override("vi"):
-        if fmt == "json":
-            return to_json_bytes(appendix)
-        from soskdt.rollout.exports import docx, pdf, xlsx
+        return _renderer(fmt)(appendix, letterhead)
 
-        renderers = {"docx": docx.render_docx, "xlsx": xlsx.render_xlsx, "pdf": pdf.render_pdf}
-        return renderers[fmt](appendix, letterhead)
+
+def _renderer(fmt: str) -> Callable[[Appendix1, Letterhead | None], bytes]:
+    if fmt == "json":
+        return lambda appendix, _letterhead: to_json_bytes(appendix)
+    if fmt == "docx":
+        from soskdt.rollout.exports.docx import render_docx
+
+        return render_docx
+    if fmt == "xlsx":
+        from soskdt.rollout.exports.xlsx import render_xlsx
+
+        return render_xlsx
+    from soskdt.rollout.exports.pdf import render_pdf
+
+    return render_pdf
 
 
 def filename_for(appendix: Appendix1, fmt: str) -> str:
@@ -371,6 +381,21 @@ def filename_for(appendix: Appendix1, fmt: str) -> str:
 def public_url() -> str:
     """The citizen web app's address printed on posters (``SOSKDT["PUBLIC_URL"]``)."""
     return str(getattr(settings, "SOSKDT", {}).get("PUBLIC_URL", "http://127.0.0.1:8000/"))
+
+
+def unit_poster(unit: OrgUnit, *, size: str = "A4", url: str | None = None) -> bytes:
+    """The Appendix 2 poster of ``unit`` (its superior above its name; the campaign letter in the footer)."""
+    from soskdt.rollout.exports.poster import render_poster
+    from soskdt.rollout.selectors import campaign_for
+
+    reference = campaign_for(unit).letter_reference
+    return render_poster(
+        unit.name,
+        url or public_url(),
+        size=size,
+        superior=unit.parent.name if unit.parent is not None else "",
+        footer=f"Phụ lục 2 kèm theo Công văn số {reference}" if reference else "",
+    )
 
 
 __all__ = [
@@ -387,4 +412,5 @@ __all__ = [
     "render",
     "sections",
     "title_lines",
+    "unit_poster",
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from soskdt.demo import builders, selectors
 from soskdt.demo.builders.books import DEMO_PASSCODE, build_demo_books
+from soskdt.demo.builders.sharing import build_demo_sharing
 from soskdt.demo.builders.visits import build_demo_visits
 
 
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         )
         visits = build_demo_visits(result).counts()  # through the QĐ 130 ingestion pipeline
         books = build_demo_books(result)  # the parent persona returns to an activated, synced book
+        shared = build_demo_sharing(result)  # a live share (known code), an expired, a revoked; an emergency
         elapsed = time.perf_counter() - started
         counts = result.counts()
         self._say(
@@ -92,6 +94,12 @@ class Command(BaseCommand):
             self._say(
                 _("Sổ sức khỏe điện tử của {name} đã kích hoạt; passcode {passcode}.").format(
                     name=book.citizen.full_name, passcode=DEMO_PASSCODE
+                )
+            )
+        if shared.live is not None:
+            self._say(
+                _("Mã chia sẻ sổ của {name} (bác sĩ nhập ở Tra cứu sổ sức khỏe): {code}.").format(
+                    name=shared.live.citizen.full_name, code=shared.code
                 )
             )
         if not options["if_empty"]:
