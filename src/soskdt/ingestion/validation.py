@@ -15,9 +15,7 @@ Decisions worth knowing (also in docs/ingestion-errors.md):
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -102,8 +100,6 @@ class _TableRules:
     # The two most frequent kinds get their own name -> max length maps (0 = no limit) for the hot loop.
     numbers: Mapping[str, int]
     texts: Mapping[str, int]
-    # row -> typed values when every field of the row is known and valid, else None (see ``_Plan``).
-    check_valid: Callable[[dict[str, str]], dict[str, object] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +172,7 @@ def _compile(spec: TableSpec) -> _TableRules:
         compiled[f.name] = (kind, f.max_len or 0, rule)
     numbers = {name: entry[1] for name, entry in compiled.items() if entry[0] == K_NUMBER}
     texts = {name: entry[1] for name, entry in compiled.items() if entry[0] == K_TEXT}
-    check_valid = _valid_rows_checker(compiled, spec.required)
-    return _TableRules(spec, compiled, spec.required, numbers, texts, check_valid)
+    return _TableRules(spec, compiled, spec.required, numbers, texts)
 
 
 _RULES: dict[str, _TableRules] = {}
@@ -299,207 +294,6 @@ def _is_facility(value: str) -> bool:
     return len(value) == 5 and value.isdigit() and value.isascii()
 
 
-# --- the common case, planned ---------------------------------------------------------------------------------
-# Almost every row a facility sends is valid, and the rows of one table come with the same fields in the same
-# order. So each table keeps, per field layout (the row's non-empty field names, in order), a plan: the length
-# limit of every field, which fields are numbers, and a converter for each field that is neither number nor
-# plain text. A row is then typed in one pass, mostly in C (lengths and plain integers in bulk). The plan only
-# ever says "valid" where ``_check_row`` would add no problem, and then yields the same typed values in the same
-# key order (the row's document order: values are replaced in place); at the first thing that is not plainly
-# valid it gives up (None) and ``_check_row`` checks the row the long way, reporting every problem.
-_INVALID: Any = object()
-_NO_LIMIT = sys.maxsize
-_PLANS_MAX = 64  # layouts kept per table; a sender uses one or two
-
-
-def _valid_time(value: str) -> Any:
-    moment = _TIME_CACHE.get(value, _MISSING)
-    if moment is _MISSING:
-        moment = parse_time(value)
-    return _INVALID if moment is None else moment
-
-
-def _valid_card(value: str) -> Any:
-    upper = value.upper()
-    return upper if _card_problem(upper) is None else _INVALID
-
-
-def _valid_cards(value: str) -> Any:
-    cards = [item.upper() for item in _items(value)]
-    for card in cards:
-        if _card_problem(card) is not None:
-            return _INVALID
-    return cards
-
-
-def _valid_facility(value: str) -> Any:
-    return value if _is_facility(value) else _INVALID
-
-
-def _valid_facilities(value: str) -> Any:
-    codes = _items(value)
-    for code in codes:
-        if not _is_facility(code):
-            return _INVALID
-    return codes
-
-
-def _valid_icd(value: str) -> Any:
-    return value if ICD10_RE.match(value) else _INVALID
-
-
-_ICD_LISTS: dict[str, tuple[str, ...] | None] = {}
-
-
-def _valid_icds(value: str, most: int | None = None) -> Any:
-    codes = _ICD_LISTS.get(value, _MISSING)
-    if codes is _MISSING:
-        items = _items(value)
-        codes = None if any(not ICD10_RE.match(code) for code in items) else tuple(items)
-        if len(_ICD_LISTS) >= _CACHE_MAX:
-            _ICD_LISTS.clear()
-        _ICD_LISTS[value] = codes
-    if codes is None or (most is not None and len(codes) > most):
-        return _INVALID
-    return list(codes)  # a list of its own for every row, as _check_icd gives
-
-
-def _valid_secondary_icds(value: str) -> Any:
-    return _valid_icds(value, MAX_SECONDARY_DIAGNOSES)
-
-
-def _valid_dates(value: str) -> Any:
-    days = []
-    for item in _items(value):
-        day = parse_date(item)
-        if day is None:
-            return _INVALID
-        days.append(day)
-    return days
-
-
-def _valid_personal_id(value: str) -> Any:
-    return value if is_personal_id_number(value) else _INVALID
-
-
-def _or_invalid(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(value: str) -> Any:
-        typed = parse(value)
-        return _INVALID if typed is None else typed
-
-    return convert
-
-
-def _valid_time_or_date(value: str) -> Any:
-    typed = parse_time(value) if len(value) == 12 else parse_date(value)
-    return _INVALID if typed is None else typed
-
-
-def _code_converter(rule: _CodeRule) -> Callable[[str], Any]:
-    allowed = rule.allowed
-    if not rule.numeric:
-        return lambda value: value if value in allowed else _INVALID
-    known: dict[str, str] = {}  # bounded: the list's codes, each with at most max_len spellings
-
-    def convert(value: str) -> Any:
-        code = known.get(value)
-        if code is None:
-            if not (value.isdigit() and value.isascii()):
-                return _INVALID
-            code = str(int(value))  # "02" and "2" are the same code
-            if code not in allowed:
-                return _INVALID
-            known[value] = code
-        return code
-
-    return convert
-
-
-_CONVERTERS: dict[int, Callable[[str], Any]] = {
-    K_TIME: _valid_time,
-    K_DATE: _or_invalid(parse_date),
-    K_BIRTH: _or_invalid(parse_birth),
-    K_TIME_OR_DATE: _valid_time_or_date,
-    K_DECIMAL: _or_invalid(parse_number),
-    K_FACILITY: _valid_facility,
-    K_FACILITY_LIST: _valid_facilities,
-    K_ICD: _valid_icd,
-    K_ICD_LIST: _valid_icds,
-    K_PERSONAL_ID: _valid_personal_id,
-    K_CARD: _valid_card,
-    K_CARD_LIST: _valid_cards,
-    K_DATE_LIST: _valid_dates,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    limits: tuple[int, ...]  # per field of the layout, in order
-    numbers: tuple[str, ...]
-    others: tuple[tuple[str, Callable[[str], Any]], ...]
-
-
-def _valid_rows_checker(
-    compiled: Mapping[str, tuple[int, int, _CodeRule | None]], required: tuple[str, ...]
-) -> Callable[[dict[str, str]], dict[str, object] | None]:
-    converters: dict[str, Callable[[str], Any]] = {}
-    for name, (kind, _max_len, rule) in compiled.items():
-        if kind == K_CODE:
-            if rule is not None:
-                converters[name] = _code_converter(rule)
-        elif kind == K_ICD_LIST and name == "MA_BENH_KT":
-            converters[name] = _valid_secondary_icds
-        elif kind in _CONVERTERS:
-            converters[name] = _CONVERTERS[kind]
-    wanted = frozenset(required)
-    plans: dict[tuple[str, ...], _Plan | None] = {}
-
-    def plan_for(layout: tuple[str, ...]) -> _Plan | None:
-        plan = None
-        if all(name in compiled for name in layout) and wanted.issubset(layout):
-            plan = _Plan(
-                limits=tuple(compiled[name][1] or _NO_LIMIT for name in layout),
-                numbers=tuple(name for name in layout if compiled[name][0] == K_NUMBER),
-                others=tuple((name, converters[name]) for name in layout if name in converters),
-            )
-        if len(plans) >= _PLANS_MAX:
-            plans.clear()
-        plans[layout] = plan
-        return plan
-
-    le = operator.le
-
-    def check_valid(row: dict[str, str]) -> dict[str, object] | None:
-        typed: dict[str, Any] = {name: value for name, value in row.items() if value}
-        layout = tuple(typed)
-        plan = plans[layout] if layout in plans else plan_for(layout)
-        if plan is None or not all(map(le, map(len, typed.values()), plan.limits)):
-            return None
-        numbers = plan.numbers
-        if numbers:
-            texts = [*map(typed.__getitem__, numbers)]
-            digits = "".join(texts)
-            if digits.isdigit() and digits.isascii():
-                typed.update(zip(numbers, map(int, texts), strict=True))
-            else:
-                for name, text in zip(numbers, texts, strict=True):
-                    if text.isdigit() and text.isascii():
-                        typed[name] = int(text)
-                    else:
-                        number = parse_number(text)
-                        if number is None:
-                            return None
-                        typed[name] = number
-        for name, convert in plan.others:
-            value = convert(typed[name])
-            if value is _INVALID:
-                return None
-            typed[name] = value
-        return typed
-
-    return check_valid
-
-
 # --- the validator -------------------------------------------------------------------------------------------
 class _Collector:
     __slots__ = ("file", "record", "errors", "warnings")
@@ -531,92 +325,82 @@ class _Collector:
 def _check_rows(
     rules: _TableRules, table: str, rows: list[dict[str, str]], out: _Collector
 ) -> list[dict[str, object]]:
-    check_valid = rules.check_valid
-    typed_rows: list[dict[str, object]] = []
-    unknown: set[str] = set()  # FIELD_UNKNOWN once per table, at its first row
-    for position, row in enumerate(rows, start=1):
-        typed = check_valid(row)
-        if typed is None:
-            typed = _check_row(rules, table, position, row, out.add, unknown)
-        typed_rows.append(typed)
-    return typed_rows
-
-
-def _check_row(
-    rules: _TableRules,
-    table: str,
-    position: int,
-    row: dict[str, str],
-    add: Callable[..., None],
-    unknown: set[str],
-) -> dict[str, object]:
-    """Type one row field by field, reporting every problem (the rows ``check_valid`` does not vouch for)."""
+    # The hot loop of validation (about a thousand non-empty fields per visit): kinds are small ints tested in
+    # order of frequency, the common cases are inlined and times go through a cache.
     fields_get = rules.fields.get
     number_limit = rules.numbers.get
     text_limit = rules.texts.get
     required = rules.required
-    typed: dict[str, object] = {}
-    for name, value in row.items():
-        if not value:
-            continue
-        limit = number_limit(name)
-        if limit is not None:
-            if limit and len(value) > limit:
-                add(E.FIELD_TOO_LONG, table, position, name, value, length=len(value), max=limit)
-            elif value.isdigit() and value.isascii():
-                typed[name] = int(value)
-            else:
-                number = parse_number(value)
-                if number is None:
-                    add(E.FIELD_NUMBER_INVALID, table, position, name, value)
+    typed_rows: list[dict[str, object]] = []
+    unknown: set[str] = set()
+    add = out.add
+    time_cache_get = _TIME_CACHE.get
+    for position, row in enumerate(rows, start=1):
+        typed: dict[str, object] = {}
+        for name, value in row.items():
+            if not value:
+                continue
+            limit = number_limit(name)
+            if limit is not None:
+                if limit and len(value) > limit:
+                    add(E.FIELD_TOO_LONG, table, position, name, value, length=len(value), max=limit)
+                elif value.isdigit() and value.isascii():
+                    typed[name] = int(value)
                 else:
-                    typed[name] = number
-            continue
-        limit = text_limit(name)
-        if limit is not None:
-            if limit and len(value) > limit:
-                add(E.FIELD_TOO_LONG, table, position, name, value, length=len(value), max=limit)
-            else:
-                typed[name] = value
-            continue
-        entry = fields_get(name)
-        if entry is None:
-            if name not in unknown:
-                unknown.add(name)
-                add(E.FIELD_UNKNOWN, table, position, name, value)
-            continue
-        kind, max_len, code_rule = entry
-        if max_len and len(value) > max_len:
-            add(E.FIELD_TOO_LONG, table, position, name, value, length=len(value), max=max_len)
-            continue
-        if kind == K_TIME:
-            moment = parse_time(value)
-            if moment is None:
-                add(E.FIELD_TIME_INVALID, table, position, name, value)
-            else:
-                typed[name] = moment
-        elif kind == K_CODE:
-            if code_rule is None:
-                typed[name] = value
-            else:
-                code = (
-                    value
-                    if not code_rule.numeric
-                    else (str(int(value)) if value.isdigit() and value.isascii() else "")
-                )
-                if code and code in code_rule.allowed:
-                    typed[name] = code
+                    number = parse_number(value)
+                    if number is None:
+                        add(E.FIELD_NUMBER_INVALID, table, position, name, value)
+                    else:
+                        typed[name] = number
+                continue
+            limit = text_limit(name)
+            if limit is not None:
+                if limit and len(value) > limit:
+                    add(E.FIELD_TOO_LONG, table, position, name, value, length=len(value), max=limit)
                 else:
-                    checked = _check_code(code_rule, value, table, position, name, add)
-                    if checked is not None:
-                        typed[name] = checked
-        else:
-            _check_other(kind, value, table, position, name, typed, add)
-    if not all(map(row.get, required)):
-        for name in required:
-            if not row.get(name):
-                add(E.FIELD_REQUIRED, table, position, name)
-    return typed
+                    typed[name] = value
+                continue
+            entry = fields_get(name)
+            if entry is None:
+                if name not in unknown:
+                    unknown.add(name)
+                    add(E.FIELD_UNKNOWN, table, position, name, value)
+                continue
+            kind, max_len, code_rule = entry
+            if max_len and len(value) > max_len:
+                add(E.FIELD_TOO_LONG, table, position, name, value, length=len(value), max=max_len)
+                continue
+            if kind == K_TIME:
+                moment = time_cache_get(value, _MISSING)
+                if moment is _MISSING:
+                    moment = parse_time(value)
+                if moment is None:
+                    add(E.FIELD_TIME_INVALID, table, position, name, value)
+                else:
+                    typed[name] = moment
+            elif kind == K_CODE:
+                if code_rule is None:
+                    typed[name] = value
+                else:
+                    code = (
+                        value
+                        if not code_rule.numeric
+                        else (str(int(value)) if value.isdigit() and value.isascii() else "")
+                    )
+                    if code and code in code_rule.allowed:
+                        typed[name] = code
+                    else:
+                        checked = _check_code(code_rule, value, table, position, name, add)
+                        if checked is not None:
+                            typed[name] = checked
+            else:
+                _check_other(kind, value, table, position, name, typed, add)
+        if not all(map(row.get, required)):
+            for name in required:
+                if not row.get(name):
+                    add(E.FIELD_REQUIRED, table, position, name)
+        typed_rows.append(typed)
+    return typed_rows
 
 
 def _check_other(

@@ -53,7 +53,9 @@ _KIND_ABBREVIATIONS: dict[str, str] = {
     OrgUnitKind.HOSPITAL: "BV",
 }
 # "Trung tâm Y tế khu vực An Phú" → "An Phú": the place name of the date line comes after these prefixes.
-_QUALIFIERS = ("khu vực", "huyện", "quận", "thị xã", "thành phố", "tỉnh", "xã", "phường", "thị trấn", "đặc khu")
+_QUALIFIERS = (
+    "khu vực", "huyện", "quận", "thị xã", "thành phố", "tỉnh", "xã", "phường", "thị trấn", "đặc khu",
+)  # fmt: skip
 _PLACE_PREFIX = re.compile(
     r"^(?:Trung tâm Y tế|Trạm Y tế|Sở Y tế|Bệnh viện(?: đa khoa)?|Phòng khám đa khoa)"
     rf"(?:\s+(?:{'|'.join(_QUALIFIERS)}))?\s+(?P<place>.+)$",
