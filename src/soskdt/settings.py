@@ -127,6 +127,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Serve app static files straight from the apps (no collectstatic step): the run command has no web server.
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 ARCHIVE_ROOT = Path(os.environ.get("SOSKDT_ARCHIVE_DIR", VAR_DIR / "archive"))
 

@@ -38,6 +38,7 @@ from soskdt.healthbook.models import (
     ServiceLine,
     Visit,
 )
+from soskdt.healthbook.reads import hiv_visit_filter
 from soskdt.healthbook.scope import Scope, is_arv_drug, is_hiv_diagnosis, is_hiv_test
 from soskdt.registry.models import Citizen, Facility
 
@@ -398,10 +399,15 @@ def book_visits(citizen_id: int, *, synced_only: bool = True) -> QuerySet[Visit]
 
 
 def scoped_visits(citizen_id: int, scope: Scope, *, synced_only: bool = True) -> QuerySet[Visit]:
-    """The visits within the scope's years (HIV items are filtered line by line, not here)."""
+    """The visits within the scope's years; without HIV consent, HIV-related visits are left out whole.
+
+    HIV lines inside other visits (ARV drugs, HIV tests) are filtered line by line as well.
+    """
     visits = book_visits(citizen_id, synced_only=synced_only)
     if scope.years is not None:
         visits = visits.filter(visit_year__in=sorted(scope.years))
+    if not scope.include_hiv:
+        visits = visits.exclude(hiv_visit_filter())
     return visits
 
 

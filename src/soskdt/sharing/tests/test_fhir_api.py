@@ -51,8 +51,14 @@ def book(citizen: User) -> User:
     record(
         person,
         admitted_at=local(2025, 5, 1),
-        icds=("B20", "I10"),
-        drugs=[drug("Tenofovir + Lamivudin + Dolutegravir", dose="* 30 ngày"), drug("Amlodipin 5mg")],
+        icds=("B20",),
+        drugs=[drug("Tenofovir + Lamivudin + Dolutegravir", dose="* 30 ngày")],
+    )
+    record(
+        person,
+        admitted_at=local(2025, 5, 20),
+        icds=("I10",),
+        drugs=[drug("Amlodipin 5mg")],
         results=[lab("GLU", "Glucose", "7.1", "mmol/L")],
     )
     record(person, admitted_at=local(2024, 3, 1), icds=("J45.9",))
