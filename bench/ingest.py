@@ -255,7 +255,10 @@ def run_stages(path: Path, visits: int) -> dict[str, float]:
     frozen = gc.get_threshold()
     gc.set_threshold(50_000, *frozen[1:])  # as the pipeline runs (services._relaxed_gc)
     try:
-        step("envelope only (every HOSO skipped)", lambda: sum(1 for _ in iter_visits(data, only=lambda i: False)))
+        step(
+            "envelope only (every HOSO skipped)",
+            lambda: sum(1 for _ in iter_visits(data, only=lambda i: False)),
+        )
         parsed = step("parse", lambda: [v for v in iter_visits(data) if isinstance(v, ParsedVisit)])
         checked = step("validate", lambda: [validate_visit(v, today=today) for v in parsed])
         inputs = step(
@@ -266,7 +269,9 @@ def run_stages(path: Path, visits: int) -> dict[str, float]:
             ],
         )
         chunks = [inputs[i : i + 16] for i in range(0, len(inputs), 16)]
-        blobs = step("send to the loader (pickle)", lambda: [pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in chunks])
+        blobs = step(
+            "send to the loader (pickle)", lambda: [pickle.dumps(c, pickle.HIGHEST_PROTOCOL) for c in chunks]
+        )
         step("receive (unpickle)", lambda: [pickle.loads(b) for b in blobs])
     finally:
         gc.set_threshold(*frozen)
@@ -472,7 +477,8 @@ def main() -> None:
         rates = [i["visits"] / i["seconds"] for i, _c in results]
         ratios = [(i["visits"] / i["seconds"]) / (c["visits"] / c["seconds"]) for i, c in results]
         cpu = [
-            1000 * sum(i[f"{s}_{k}"] for s in ("archive", "process") for k in ("main", "helpers", "postgres"))
+            1000
+            * sum(i[f"{s}_{k}"] for s in ("archive", "process") for k in ("main", "helpers", "postgres"))
             / i["visits"]
             for i, _c in results
         ]

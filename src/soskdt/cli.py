@@ -38,7 +38,9 @@ def project_commands() -> dict[str, str]:
     for name, app in sorted(get_commands().items()):
         if app.startswith("soskdt."):
             command = load_command_class(app, name)
-            found[name.replace("_", "-")] = (command.help or "").strip().splitlines()[0] if command.help else ""
+            found[name.replace("_", "-")] = (
+                (command.help or "").strip().splitlines()[0] if command.help else ""
+            )
     for name, text in DJANGO_COMMANDS.items():
         found.setdefault(name.replace("_", "-"), text)
     return dict(sorted(found.items()))

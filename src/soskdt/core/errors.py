@@ -74,7 +74,15 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str | None = None, *, details: list[dict[str, Any]] | None = None, status: int | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        status: int | None = None,
+        **params: Any,
+    ) -> None:
         self.code = code
         self.message = message or message_for(code, **params)
         self.details = details or []
