@@ -5,6 +5,11 @@ a fixed number of statements whatever its size, no ORM object is made per row, a
 PostgreSQL with COPY (``loading``) while the next ones are rendered, so the database works on one core
 while Python renders on the other. A batch is one transaction: stored whole or not at all.
 Decision 0004 explains the storage and its figures.
+
+The rendering can also be done ahead of time, in another process: ``prepare_visit`` turns a
+``VisitInput`` into a ``PreparedVisit`` (rendered text, content hash, what linking needs), which
+``record_visits`` takes in its place with the same outcome. The ingestion pipeline does this in its
+parse helpers, so the loading process only adds ids and writes.
 """
 
 from __future__ import annotations
