@@ -479,9 +479,20 @@ def _plan() -> list[tuple[str, int, int, str, str]]:
         rows = conn.execute(
             "SELECT pid, year, visit_id, bearer, book FROM bench_sample ORDER BY n"
         ).fetchall()
-        # A client re-uses its token all the time: its "last used" was just written (written once a minute).
-        conn.execute("UPDATE identity_apitoken SET last_used_at = now()")
+    _tokens_just_used()
     return [(r[0], int(r[1]), int(r[2]), r[3], r[4]) for r in rows]
+
+
+def _tokens_just_used() -> None:
+    """A client re-uses its token all the time: its "last used" was just written (written once a minute).
+
+    Called before each measured call: without it, a sample that rotates over 10,000 tokens would write
+    every token's "last used" once a minute, which no real client population of that size does per call.
+    """
+    import psycopg
+
+    with psycopg.connect(_dsn(DB_NAME)) as conn:
+        conn.execute("UPDATE identity_apitoken SET last_used_at = now()")
 
 
 def _paths(plan: list[tuple[str, int, int, str, str]]) -> dict[str, list[tuple[str, str, str]]]:
@@ -547,6 +558,7 @@ def measure_in_process(plan: list[tuple[str, int, int, str, str]]) -> dict[str, 
     figures: dict[str, tuple[float, float, int]] = {}
     for key, calls in _paths(plan).items():
         calls = calls * 2000 if key == "health" else calls
+        _tokens_just_used()
         times: list[float] = []
         cpu: list[float] = []
         queries: set[int] = set()
@@ -557,6 +569,8 @@ def measure_in_process(plan: list[tuple[str, int, int, str, str]]) -> dict[str, 
                 headers |= {"HTTP_AUTHORIZATION": f"Bearer {bearer}", "HTTP_X_BOOK_TOKEN": book}
             response = client.get(path, **headers)
             assert response.status_code == 200, (path, response.status_code, response.content[:300])
+            if i % 2000 == 1999:
+                _tokens_just_used()
             if i >= warm:
                 times.append(ServerTimer.last_ms)
                 cpu.append(ServerTimer.last_cpu_ms)
@@ -665,6 +679,7 @@ def measure_under_load(
                 calls = _paths(plan)[key]
                 items = Path(folder) / "items.tsv"
                 items.write_text("".join(f"{p}\t{b}\t{k}\n" for p, b, k in calls))
+                _tokens_just_used()
                 _wrk(base, lua, items, duration=2, connections=connections)  # warm up the workers
                 rps, bad, p99 = _wrk(base, lua, items, duration=duration, connections=connections)
                 if bad:

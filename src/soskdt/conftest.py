@@ -6,6 +6,7 @@ Personas (all with password ``testing.DEFAULT_PASSWORD``):
   level1_citizen   level-1 citizen account, no card
   clinician        clinician at the health centre's facility, in the examination department
   unit_reporter    unit reporter of the examination department
+  reception_staff  reception staff of the examination department (records patients helped at reception)
   centre_admin     administrator of the health centre
   org_tree         province department → health centre → 2 departments + 1 commune station
 """
@@ -83,6 +84,13 @@ def clinician(org_tree: testing.OrgTree) -> User:
 def unit_reporter(org_tree: testing.OrgTree) -> User:
     return testing.make_staff(
         full_name="Lê Văn Hùng", org_unit=org_tree.departments[0], roles=[Role.UNIT_REPORTER]
+    )
+
+
+@pytest.fixture
+def reception_staff(org_tree: testing.OrgTree) -> User:
+    return testing.make_staff(
+        full_name="Võ Thị Mai", org_unit=org_tree.departments[0], roles=[Role.RECEPTION]
     )
 
 

@@ -5,6 +5,8 @@ SECRET_KEY     default: generated once and kept in <root>/var/secret_key (never 
 ALLOWED_HOSTS  comma-separated, default "127.0.0.1,localhost,testserver"
 SOSKDT_LANGUAGE default "vi"
 SOSKDT_DEBUG   "1" for debug pages (the run script sets it for the local demo)
+SOSKDT_PG_PREPARE_THRESHOLD  default 5: PostgreSQL statements of server-binding cursors are prepared
+               from that run on a connection; empty to disable (connection poolers without support)
 """
 
 from __future__ import annotations
@@ -108,6 +110,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Statements that run through a server-binding cursor (core.sqlbatch.prepared_cursor: the book's hot
+    # reads, API-token lookups) are prepared from their 5th run on a connection, so PostgreSQL plans them
+    # once. Django disables this by default for connection poolers; set "" behind PgBouncer < 1.21.
+    threshold = os.environ.get("SOSKDT_PG_PREPARE_THRESHOLD", "5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(threshold) if threshold else None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"

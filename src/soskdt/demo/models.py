@@ -10,7 +10,10 @@ from soskdt.core.models import TimeStampedModel
 
 
 class DemoPersona(TimeStampedModel):
-    """A demo login chosen by ``soskdt demo`` ("citizen", "clinician"…), looked up by key."""
+    """A demo login chosen by ``soskdt demo`` ("citizen", "clinician"…), looked up by key.
+
+    One row is not a login: ``child``, the parent persona's child (``username`` holds its personal ID).
+    """
 
     key = models.SlugField(_("vai mẫu"), max_length=40, unique=True)
     username = models.CharField(_("tên đăng nhập"), max_length=150)

@@ -23,6 +23,7 @@ def demo_exists() -> bool:
 def persona(name: str) -> str:
     """Return the username of the demo persona ``name`` ("citizen", "clinician", "admin"…).
 
+    ``"child"`` (no login) gives the personal ID of the ``parent`` persona's child whose visits the demo loaded.
     Raises LookupError when the demo has not been loaded or has no such persona.
     """
     username = DemoPersona.objects.filter(key=name).values_list("username", flat=True).first()
@@ -32,8 +33,11 @@ def persona(name: str) -> str:
 
 
 def personas() -> dict[str, str]:
-    """Every persona key with its username, in the order of the logins table."""
-    return dict(DemoPersona.objects.order_by("position", "key").values_list("key", "username"))
+    """Every login persona's key with its username, in the order of the logins table."""
+    from soskdt.demo.builders.personas import PERSONA_KEYS
+
+    rows = DemoPersona.objects.filter(key__in=PERSONA_KEYS).order_by("position", "key")
+    return dict(rows.values_list("key", "username"))
 
 
 def staff_links() -> QuerySet[DemoStaffLink]:
@@ -71,6 +75,16 @@ def _demo_share_note() -> str:
     return _("; mã chia sẻ sổ {code} (bác sĩ: Tra cứu sổ sức khỏe)").format(code=format_code(DEMO_SHARE_CODE))
 
 
+def _demo_child_of(parent: Citizen) -> Citizen | None:
+    """The parent persona's child the demo loaded visits for (a sibling may be younger)."""
+    children = Citizen.objects.filter(representative=parent)
+    recorded = DemoPersona.objects.filter(key="child").values_list("username", flat=True).first()
+    if recorded is not None:
+        return children.filter(personal_id=recorded).first()
+    # A demo loaded before the child was recorded: the youngest child, as the table used to say.
+    return children.order_by("-birth_year", "-birth_month", "-birth_day", "personal_id").first()
+
+
 def _note(key: str, user: User, today: dt.date) -> tuple[str, str]:
     """The role label and what to try with this login."""
     citizen = user.citizen
@@ -102,9 +116,7 @@ def _note(key: str, user: User, today: dt.date) -> tuple[str, str]:
                 "Chưa định danh mức 2 → chưa mở được Sổ SKĐT, chưa tích hợp được thẻ BHYT"
             )
         if key == "parent":
-            child = (
-                Citizen.objects.filter(representative=citizen).order_by("-birth_year", "-birth_month").first()
-            )
+            child = _demo_child_of(citizen)
             if child is not None:
                 return _("Cha/mẹ có con dưới 14 tuổi (parent)"), _(
                     "Đại diện hợp pháp ({relation}) của {child}, sinh năm {year}"
@@ -118,6 +130,10 @@ def _note(key: str, user: User, today: dt.date) -> tuple[str, str]:
         "unit_reporter": (
             _("Cán bộ báo cáo đơn vị (unit reporter)"),
             _("Báo cáo tháng (Phụ lục 1) của {unit}"),
+        ),
+        "reception": (
+            _("Nhân viên tiếp đón (reception)"),
+            _("Ghi nhận người bệnh được hướng dẫn tại khu vực tiếp đón của {unit} (3 nút, trên điện thoại)"),
         ),
         "centre_admin": (_("Quản trị TTYT (centre admin)"), _("Quản trị {unit}")),
         "province_admin": (_("Quản trị Sở Y tế (province admin)"), _("Quản trị {unit}")),
@@ -163,7 +179,14 @@ def fingerprint() -> str:
     parts = [
         _digest(
             OrgUnit.objects.order_by("code").values_list(
-                "code", "name", "kind", "parent__code", "province_code", "valid_from", "valid_to"
+                "code",
+                "name",
+                "kind",
+                "parent__code",
+                "province_code",
+                "commune_code",
+                "valid_from",
+                "valid_to",
             )
         ),
         _digest(Facility.objects.order_by("code").values_list("code", "name", "level", "org_unit__code")),

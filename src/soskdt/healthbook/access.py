@@ -17,10 +17,12 @@ import datetime as dt
 import hashlib
 import ipaddress
 import json
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -88,6 +90,73 @@ def chain_hash(prev_hash: str, row: AccessLog) -> str:
     return hashlib.sha256((prev_hash + canonical(row)).encode()).hexdigest()
 
 
+def new_row(
+    *,
+    owner_id: int,
+    actor_id: int | None,
+    actor_kind: str,
+    action: str,
+    context: AccessContext,
+    prev_hash: str | None,
+    target: str = "",
+    outcome: str = AccessOutcome.SUCCESS,
+) -> AccessLog:
+    """Build (not save) the next row of ``owner_id``'s chain after ``prev_hash`` (None: the first row)."""
+    if context.channel not in AccessChannel.values:
+        raise ValueError(f"unknown channel {context.channel!r}")
+    prev = prev_hash or GENESIS_HASH
+    row = AccessLog(
+        owner_id=owner_id,
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+        facility_id=context.facility_id,
+        action=action,
+        target=target[:64],
+        outcome=outcome,
+        at=timezone.now(),
+        ip_address=context.ip_address,
+        user_agent=context.user_agent[:USER_AGENT_MAX],
+        channel=context.channel,
+        prev_hash=prev,
+    )
+    row.hash = chain_hash(prev, row)
+    return row
+
+
+def chain_head(owner_id: int) -> str | None:
+    """The hash of the last row of ``owner_id``'s chain (None when there is none)."""
+    return AccessLog.objects.filter(owner_id=owner_id).order_by("-id").values_list("hash", flat=True).first()
+
+
+#: The chain head as a scalar subquery of an owner column (served by the (owner, -id) index).
+CHAIN_HEAD_SQL = (
+    '(SELECT "l"."hash" FROM "healthbook_accesslog" "l" WHERE "l"."owner_id" = {owner} '
+    'ORDER BY "l"."id" DESC LIMIT 1)'
+)
+
+
+#: Reads of one book racing for the end of its chain try this many times before giving up.
+CHAIN_ATTEMPTS = 20
+
+
+def chain_retry(error: IntegrityError, attempt: int) -> bool:
+    """After a refused row: tell whether to try again (and wait a moment, longer each time) or give up.
+
+    Each round of a race has a winner, so a read retried enough times gets through; the random wait
+    keeps the racers from meeting again at once (one book, several devices of one family).
+    """
+    if not is_chain_conflict(error) or attempt >= CHAIN_ATTEMPTS:
+        return False
+    time.sleep(random.uniform(0, 0.001 * attempt))  # noqa: S311 - jitter, not a secret
+    return True
+
+
+def is_chain_conflict(error: IntegrityError) -> bool:
+    """Tell whether ``error`` is the unique (owner, prev_hash) refusing a second row after the same head."""
+    text = str(error)
+    return "hb_accesslog_chain_uniq" in text or "healthbook_accesslog.prev_hash" in text
+
+
 def record_access(
     *,
     book: Book,
@@ -104,36 +173,25 @@ def record_access(
     Runs inside the caller's transaction (it opens one if there is none), so the row commits or rolls
     back with the read or change it records. The book row is locked first to serialise writers of
     one book; pass ``lock=False`` only when the caller already holds that lock in this transaction
-    (``selectors.get_book_for(..., for_update=True)``).
+    (``selectors.get_book_for(..., for_update=True)``). The reads of ``healthbook.reads`` append their
+    rows without the lock, in the statement batch that reads (``new_row`` + ``sqlbatch.insert``): the
+    unique (owner, prev_hash) refuses the loser of a race and the read is retried.
     """
     if book.pk is None:
         raise ValueError("a book must be saved before its access is logged")
-    if context.channel not in AccessChannel.values:
-        raise ValueError(f"unknown channel {context.channel!r}")
     with transaction.atomic(savepoint=False):
         if lock:
             Book.objects.select_for_update().filter(pk=book.pk).values_list("pk").first()
-        prev = (
-            AccessLog.objects.filter(owner_id=book.citizen_id)
-            .order_by("-id")
-            .values_list("hash", flat=True)
-            .first()
-        ) or GENESIS_HASH
-        row = AccessLog(
+        row = new_row(
             owner_id=book.citizen_id,
             actor_id=actor_id,
             actor_kind=actor_kind,
-            facility_id=context.facility_id,
             action=action,
-            target=target[:64],
+            context=context,
+            prev_hash=chain_head(book.citizen_id),
+            target=target,
             outcome=outcome,
-            at=timezone.now(),
-            ip_address=context.ip_address,
-            user_agent=context.user_agent[:USER_AGENT_MAX],
-            channel=context.channel,
-            prev_hash=prev,
         )
-        row.hash = chain_hash(prev, row)
         row.save(force_insert=True)
     return row
 

@@ -10,16 +10,18 @@ and ``304 Not Modified`` to a matching ``If-None-Match`` (still logged as a read
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
 from pydantic import ConfigDict
 
 from soskdt.core import throttle
 from soskdt.healthbook import book as services
-from soskdt.healthbook import labels, present, reads, selectors, terms
+from soskdt.healthbook import fastpath, labels, present, reads, selectors, terms
 from soskdt.healthbook.access import AccessContext, context_from
 from soskdt.healthbook.reads import (
     DrugItem,
@@ -31,6 +33,7 @@ from soskdt.healthbook.reads import (
     VisitDetail,
     VisitItems,
     VisitSummary,
+    YearVisits,
 )
 from soskdt.healthbook.selectors import BookAccess, Who
 from soskdt.identity.api import ErrorRead
@@ -465,155 +468,178 @@ def _book_token(request: HttpRequest) -> str | None:
 
 
 def _gate(request: HttpRequest) -> Callable[[BookAccess], bool]:
-    token = _book_token(request)
-    return lambda access: services.book_token_valid(token, user=access.viewer, book=access.book)
+    return services.BookTokenGate(_book_token(request))
 
 
-def _cached(read: Read[Any], response: HttpResponse) -> HttpResponse | None:
-    """Set the ETag; return the 304 answer when the client's copy is current."""
-    response["ETag"] = read.etag
-    response["Cache-Control"] = "private, no-cache"
-    if read.not_modified:
+def _answer(read: Read[Any], build: Callable[[Any], dict[str, Any]]) -> HttpResponse:
+    """The JSON answer of a read with its ETag, or ``304`` when the client's copy is current.
+
+    The body is serialised here, not re-validated against the response schema (which documents it):
+    the builders below make exactly the schema's shape, and a test validates every answer against it.
+    """
+    if read.data is None:
         answer = HttpResponse(status=304)
-        answer["ETag"] = read.etag
-        answer["Cache-Control"] = "private, no-cache"
-        return answer
-    return None
+    else:
+        answer = HttpResponse(
+            json.dumps(build(read.data), cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
+        )
+    answer["ETag"] = read.etag
+    answer["Cache-Control"] = "private, no-cache"
+    return answer
 
 
 def _number(value: Any) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
-def _visit_item(v: VisitSummary) -> VisitListItem:
-    return VisitListItem(
-        id=v.id,
-        version=v.version,
-        year=v.year,
-        facility=FacilityRef(code=v.facility_code, name=v.facility_name),
-        admitted_at=v.admitted_at,
-        discharged_at=v.discharged_at,
-        visit_type=CodeLabel(code=v.visit_type, label=v.visit_type_label),
-        main_diagnosis=MainDiagnosis(code=v.main_icd, text=v.main_diagnosis),
-    )
+def _visit_item(v: VisitSummary) -> dict[str, Any]:
+    """A ``VisitListItem``."""
+    return {
+        "id": v.id,
+        "version": v.version,
+        "year": v.year,
+        "facility": {"code": v.facility_code, "name": v.facility_name},
+        "admitted_at": v.admitted_at,
+        "discharged_at": v.discharged_at,
+        "visit_type": {"code": v.visit_type, "label": v.visit_type_label},
+        "main_diagnosis": {"code": v.main_icd, "text": v.main_diagnosis},
+    }
 
 
-def _drug(d: DrugItem) -> DrugRead:
-    return DrugRead(
-        line_no=d.line_no,
-        code=d.code,
-        name=d.name,
-        strength=d.strength,
-        dosage_form=d.dosage_form,
-        unit=d.unit,
-        quantity=_number(d.quantity),
-        dose=d.dose,
-        usage=d.usage,
-        route=CodeLabel(code=d.route_code, label=d.route_label),
-        ordered_at=d.ordered_at,
-        administered_at=d.administered_at,
-    )
+def _visit_list(content: YearVisits) -> dict[str, Any]:
+    """A ``VisitList``."""
+    page = content.page
+    return {
+        "items": [_visit_item(v) for v in page.items],
+        "page": page.page,
+        "page_size": page.page_size,
+        "total": page.total,
+    }
 
 
-def _result(r: ResultItem) -> ResultRead:
-    return ResultRead(
-        line_no=r.line_no,
-        indicator_code=r.indicator_code,
-        name=r.name,
-        value=r.value,
-        unit=r.unit,
-        reference_range=r.reference,
-        flag=r.flag,  # type: ignore[arg-type]
-        description=r.description,
-        conclusion=r.conclusion,
-        result_at=r.result_at,
-    )
+def _drug(d: DrugItem) -> dict[str, Any]:
+    """A ``DrugRead``."""
+    return {
+        "line_no": d.line_no,
+        "code": d.code,
+        "name": d.name,
+        "strength": d.strength,
+        "dosage_form": d.dosage_form,
+        "unit": d.unit,
+        "quantity": _number(d.quantity),
+        "dose": d.dose,
+        "usage": d.usage,
+        "route": {"code": d.route_code, "label": d.route_label},
+        "ordered_at": d.ordered_at,
+        "administered_at": d.administered_at,
+    }
 
 
-def _service(s: ServiceItem) -> ServiceRead:
-    return ServiceRead(
-        line_no=s.line_no,
-        code=s.code,
-        name=s.name,
-        category=CodeLabel(code=s.category, label=s.category_label),
-        quantity=_number(s.quantity),
-        unit=s.unit,
-        ordered_at=s.ordered_at,
-        performed_at=s.performed_at,
-        result_at=s.result_at,
-        procedure_codes=s.procedure_codes,
-        anaesthesia=s.anaesthesia_label,
-        results=[_result(r) for r in s.results],
-    )
+def _result(r: ResultItem) -> dict[str, Any]:
+    """A ``ResultRead``."""
+    return {
+        "line_no": r.line_no,
+        "indicator_code": r.indicator_code,
+        "name": r.name,
+        "value": r.value,
+        "unit": r.unit,
+        "reference_range": r.reference,
+        "flag": r.flag,
+        "description": r.description,
+        "conclusion": r.conclusion,
+        "result_at": r.result_at,
+    }
 
 
-def _tab_group(g: VisitItems) -> TabVisitRead:
-    return TabVisitRead(
-        visit=_visit_item(g.visit),
-        services=[_service(s) for s in g.services],
-        drugs=[_drug(d) for d in g.drugs],
-        other_results=[_result(r) for r in g.other_results],
-    )
+def _service(s: ServiceItem) -> dict[str, Any]:
+    """A ``ServiceRead``."""
+    return {
+        "line_no": s.line_no,
+        "code": s.code,
+        "name": s.name,
+        "category": {"code": s.category, "label": s.category_label},
+        "quantity": _number(s.quantity),
+        "unit": s.unit,
+        "ordered_at": s.ordered_at,
+        "performed_at": s.performed_at,
+        "result_at": s.result_at,
+        "procedure_codes": s.procedure_codes,
+        "anaesthesia": s.anaesthesia_label,
+        "results": [_result(r) for r in s.results],
+    }
 
 
-def _tab_read(content: TabContent) -> TabRead:
+def _tab_group(g: VisitItems) -> dict[str, Any]:
+    """A ``TabVisitRead``."""
+    return {
+        "visit": _visit_item(g.visit),
+        "services": [_service(s) for s in g.services],
+        "drugs": [_drug(d) for d in g.drugs],
+        "other_results": [_result(r) for r in g.other_results],
+    }
+
+
+def _tab_read(content: TabContent) -> dict[str, Any]:
+    """A ``TabRead``."""
     page: Page[VisitSummary] | None = content.page
-    return TabRead(
-        tab=content.tab.key,  # type: ignore[arg-type]
-        label=str(content.tab.label),
-        year=content.year,
-        visits=[_tab_group(g) for g in content.groups],
-        page=page.page if page else 1,
-        page_size=page.page_size if page else 1,
-        total=page.total if page else 1,
-    )
+    return {
+        "tab": content.tab.key,
+        "label": str(content.tab.label),
+        "year": content.year,
+        "visits": [_tab_group(g) for g in content.groups],
+        "page": page.page if page else 1,
+        "page_size": page.page_size if page else 1,
+        "total": page.total if page else 1,
+    }
 
 
-def _section(section: present.Section | None) -> SectionRead | None:
+def _section(section: present.Section | None) -> dict[str, Any] | None:
+    """A ``SectionRead``."""
     if section is None:
         return None
-    return SectionRead(
-        key=section.key,
-        title=section.title,
-        rows=[LabelledValue(label=label, value=value) for label, value in section.rows],
-    )
+    return {
+        "key": section.key,
+        "title": section.title,
+        "rows": [{"label": label, "value": value} for label, value in section.rows],
+    }
 
 
-def _visit_read(detail: VisitDetail) -> VisitRead:
+def _visit_read(detail: VisitDetail) -> dict[str, Any]:
+    """A ``VisitRead``."""
     v = detail.visit
-    return VisitRead(
-        id=v.pk,
-        version=v.version,
-        year=v.visit_year,
-        facility=FacilityRef(code=v.facility_code, name=detail.summary.facility_name),
-        visit_type=CodeLabel(code=v.visit_type or "", label=labels.visit_type(v.visit_type)),
-        admitted_at=v.admitted_at,
-        inpatient_at=v.inpatient_at,
-        discharged_at=v.discharged_at,
-        treatment_days=v.treatment_days,
-        outcome=CodeLabel(code=str(v.outcome or ""), label=detail.outcome_label),
-        discharge_type=CodeLabel(code=str(v.discharge_type or ""), label=detail.discharge_type_label),
-        diagnoses=[DiagnosisRead(code=d.code, text=d.text, main=d.main) for d in detail.diagnoses],
-        administrative=_section(present.administrative(detail)),  # type: ignore[arg-type]
-        visit=_section(present.visit_section(detail)),  # type: ignore[arg-type]
-        drugs=[_drug(d) for d in detail.drugs],
-        notes=[
-            NoteRead(
-                line_no=n.line_no,
-                noted_at=n.noted_at,
-                progress=n.progress or "",
-                disease_stage=n.disease_stage or "",
-                consultation=n.consultation or "",
-                surgery=n.surgery or "",
-            )
+    return {
+        "id": v.pk,
+        "version": v.version,
+        "year": v.visit_year,
+        "facility": {"code": v.facility_code, "name": detail.summary.facility_name},
+        "visit_type": {"code": v.visit_type or "", "label": labels.visit_type(v.visit_type)},
+        "admitted_at": v.admitted_at,
+        "inpatient_at": v.inpatient_at,
+        "discharged_at": v.discharged_at,
+        "treatment_days": v.treatment_days,
+        "outcome": {"code": str(v.outcome or ""), "label": detail.outcome_label},
+        "discharge_type": {"code": str(v.discharge_type or ""), "label": detail.discharge_type_label},
+        "diagnoses": [{"code": d.code, "text": d.text, "main": d.main} for d in detail.diagnoses],
+        "administrative": _section(present.administrative(detail)),
+        "visit": _section(present.visit_section(detail)),
+        "drugs": [_drug(d) for d in detail.drugs],
+        "notes": [
+            {
+                "line_no": n.line_no,
+                "noted_at": n.noted_at,
+                "progress": n.progress or "",
+                "disease_stage": n.disease_stage or "",
+                "consultation": n.consultation or "",
+                "surgery": n.surgery or "",
+            }
             for n in detail.notes
         ],
-        record_summary=_section(present.record_summary_section(detail)),
-        discharge_paper=_section(present.discharge_section(detail)),
-        referral=_section(present.referral_section(detail)),
-        follow_up=_section(present.follow_up_section(detail)),
-        tabs=[CodeLabel(code=spec.key, label=str(spec.label)) for spec in reads.TABS.values()],
-    )
+        "record_summary": _section(present.record_summary_section(detail)),
+        "discharge_paper": _section(present.discharge_section(detail)),
+        "referral": _section(present.referral_section(detail)),
+        "follow_up": _section(present.follow_up_section(detail)),
+        "tabs": [{"code": spec.key, "label": str(spec.label)} for spec in reads.TABS.values()],
+    }
 
 
 # --- state, activation, passcode ---------------------------------------------------------------------
@@ -801,7 +827,7 @@ def sync(request: HttpRequest, params: Query[BookParams]) -> SyncRead:
 
 
 @router.get("years", response={200: YearList, **_READ_ERRORS}, summary="Năm có đợt khám")
-def years(request: HttpRequest, params: Query[BookParams], response: HttpResponse) -> Any:
+def years(request: HttpRequest, params: Query[BookParams]) -> HttpResponse:
     viewer = _viewer(request)
     read = reads.years(
         viewer=viewer,
@@ -810,12 +836,12 @@ def years(request: HttpRequest, params: Query[BookParams], response: HttpRespons
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    cached = _cached(read, response)
-    if cached is not None or read.data is None:
-        return cached
-    return YearList(
-        years=[YearRead(year=y.year, visits=y.visits) for y in read.data.years],
-        last_synced_at=read.data.last_synced_at,
+    return _answer(
+        read,
+        lambda home: {
+            "years": [{"year": y.year, "visits": y.visits} for y in home.years],
+            "last_synced_at": home.last_synced_at,
+        },
     )
 
 
@@ -827,28 +853,32 @@ def years(request: HttpRequest, params: Query[BookParams], response: HttpRespons
 )
 def visits_of_year(
     request: HttpRequest,
-    response: HttpResponse,
     params: Query[PageParams],
     year: int = Path(..., ge=1900, le=2200),
 ) -> Any:
     viewer = _viewer(request)
-    read = reads.visits_for_year(
+    read = fastpath.visits_for_year(
         viewer=viewer,
-        who=_who(viewer, params),
+        who_given=params.citizen is not None,
         year=year,
         page=params.page,
         page_size=params.page_size,
-        gate=_gate(request),
+        book_token=_book_token(request),
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    cached = _cached(read, response)
-    if cached is not None or read.data is None:
-        return cached
-    page = read.data.page
-    return VisitList(
-        items=[_visit_item(v) for v in page.items], page=page.page, page_size=page.page_size, total=page.total
-    )
+    if read is None:
+        read = reads.visits_for_year(
+            viewer=viewer,
+            who=_who(viewer, params),
+            year=year,
+            page=params.page,
+            page_size=params.page_size,
+            gate=_gate(request),
+            context=_context(request),
+            if_none_match=request.headers.get("If-None-Match"),
+        )
+    return _answer(read, _visit_list)
 
 
 @router.get(
@@ -859,7 +889,6 @@ def visits_of_year(
 )
 def year_tab(
     request: HttpRequest,
-    response: HttpResponse,
     tab: TabKey,
     params: Query[YearTabParams],
     year: int = Path(..., ge=1900, le=2200),
@@ -876,37 +905,36 @@ def year_tab(
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    cached = _cached(read, response)
-    if cached is not None or read.data is None:
-        return cached
-    return _tab_read(read.data)
+    return _answer(read, _tab_read)
 
 
 @router.get("visits/{visit_id}", response={200: VisitRead, **_READ_ERRORS}, summary="Chi tiết đợt khám")
-def visit_detail(
-    request: HttpRequest, visit_id: int, params: Query[BookParams], response: HttpResponse
-) -> Any:
+def visit_detail(request: HttpRequest, visit_id: int, params: Query[BookParams]) -> HttpResponse:
     viewer = _viewer(request)
-    read = reads.visit_detail(
+    read = fastpath.visit_detail(
         viewer=viewer,
-        who=_who(viewer, params),
+        who_given=params.citizen is not None,
         visit_id=visit_id,
-        gate=_gate(request),
+        book_token=_book_token(request),
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    cached = _cached(read, response)
-    if cached is not None or read.data is None:
-        return cached
-    return _visit_read(read.data)
+    if read is None:
+        read = reads.visit_detail(
+            viewer=viewer,
+            who=_who(viewer, params),
+            visit_id=visit_id,
+            gate=_gate(request),
+            context=_context(request),
+            if_none_match=request.headers.get("If-None-Match"),
+        )
+    return _answer(read, _visit_read)
 
 
 @router.get(
     "visits/{visit_id}/tabs/{tab}", response={200: TabRead, **_READ_ERRORS}, summary="Một tab của đợt khám"
 )
-def visit_tab(
-    request: HttpRequest, visit_id: int, tab: TabKey, params: Query[BookParams], response: HttpResponse
-) -> Any:
+def visit_tab(request: HttpRequest, visit_id: int, tab: TabKey, params: Query[BookParams]) -> HttpResponse:
     viewer = _viewer(request)
     read = reads.visit_tab(
         viewer=viewer,
@@ -917,10 +945,7 @@ def visit_tab(
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    cached = _cached(read, response)
-    if cached is not None or read.data is None:
-        return cached
-    return _tab_read(read.data)
+    return _answer(read, _tab_read)
 
 
 @router.get(

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -358,19 +359,48 @@ def issue_book_token(*, user: User, book: Book) -> tuple[str, BookToken]:
     return plaintext, token
 
 
-def book_token_valid(plaintext: str | None, *, user: User, book: Book) -> bool:
-    """Tell whether ``plaintext`` is a live book token of ``user`` for ``book`` (one query)."""
+def _token_prefix(plaintext: str | None) -> str | None:
+    prefix, dot, _secret = (plaintext or "").strip().partition(".")
+    return prefix if dot and len(prefix) == 12 else None
+
+
+def book_token_valid(
+    plaintext: str | None, *, user: User, book: Book, token: BookToken | None | Literal[False] = False
+) -> bool:
+    """Tell whether ``plaintext`` is a live book token of ``user`` for ``book``.
+
+    One query, none when the caller already read the row with this prefix (``token``; None: no such row).
+    """
     text = (plaintext or "").strip()
-    prefix, dot, _secret = text.partition(".")
-    if not dot or len(prefix) != 12 or book.pk is None:
+    prefix = _token_prefix(text)
+    if prefix is None or book.pk is None:
         return False
-    token = BookToken.objects.filter(prefix=prefix).first()
-    if token is None or token.user_id != user.pk or token.book_id != book.pk:
+    if token is False:
+        token = BookToken.objects.filter(prefix=prefix).first()
+    if token is None or token.prefix != prefix or token.user_id != user.pk or token.book_id != book.pk:
         return False
     if token.revoked_at is not None or timezone.now() >= token.expires_at:
         return False
     keys = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
     return any(hmac.compare_digest(token.digest, _token_digest(text, key)) for key in keys)
+
+
+class BookTokenGate:
+    """The API's passcode gate: the request's ``X-Book-Token`` must be a live token for this book.
+
+    ``prefix`` tells ``selectors.book_access`` which token row to read along with the book, so that the
+    check costs no query of its own.
+    """
+
+    def __init__(self, plaintext: str | None) -> None:
+        self.plaintext = plaintext
+        self.prefix = _token_prefix(plaintext)
+
+    def __call__(self, access: BookAccess) -> bool:
+        lookup = access.token_lookup
+        if lookup is not None and lookup[0] == self.prefix:
+            return book_token_valid(self.plaintext, user=access.viewer, book=access.book, token=lookup[1])
+        return book_token_valid(self.plaintext, user=access.viewer, book=access.book)
 
 
 def revoke_book_tokens(*, user: User, book: Book | None = None, plaintext: str | None = None) -> int:

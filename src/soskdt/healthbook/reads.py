@@ -1,10 +1,11 @@
 """The reads of a book's content, each checked, logged and served with a fixed number of queries.
 
-Every function here is one transaction: it takes the viewer's access to the book (``selectors.book_access``
-with the book row locked), checks the book is open and the channel's passcode gate, reads with a
-fixed number of queries whatever the number of visits or lines (no N+1; year lists use the
-``(citizen, visit_year, admitted_at)`` index), and writes one access-log row before it returns. If
-anything fails, nothing is returned and no row is written. Pages, the API and the PDF all read here.
+Every read costs two round trips to the database whatever the number of visits or lines: one query
+takes the viewer's access to the book (``selectors.book_access``, with the API's book token and the
+head of the access-log chain), then one batch of hand-written SQL (``core.sqlbatch``) appends the
+access-log row and reads the content, as one transaction: the row commits with the read or neither
+does (docs/decisions/0005-book-read-path.md). Year lists use the ``(citizen, visit_year, admitted_at)``
+index. Pages, the API and the PDF all read here.
 
 Reads that the API serves with an ETag take ``if_none_match``: when it matches, the function skips
 the rest of the reading and returns ``Read(etag, None)`` (still logged, as a read it is).
@@ -22,22 +23,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from soskdt.core import sqlbatch
 from soskdt.core.errors import DomainError, NotFound
+from soskdt.core.sqlbatch import Loader, Statement
+from soskdt.core.sqlbatch import Result as Rows
 from soskdt.healthbook import book as book_services
 from soskdt.healthbook import labels, reference_ranges
-from soskdt.healthbook.access import AccessContext, record_access
+from soskdt.healthbook.access import AccessContext, chain_retry, new_row
 from soskdt.healthbook.models import (
     ClinicalNote,
     DischargePaper,
@@ -53,7 +57,6 @@ from soskdt.healthbook.models import (
 )
 from soskdt.healthbook.scope import Scope, is_arv_drug, is_hiv_test
 from soskdt.healthbook.selectors import BookAccess, StaffGrant, Who, book_access, visible_visits
-from soskdt.registry.models import Facility
 
 T = TypeVar("T")
 
@@ -348,9 +351,38 @@ class PdfFile:
 
 # --- the reading transaction ---------------------------------------------------------------------------
 
+#: Reads of one book racing each other for the end of its access-log chain retry this many times.
+CHAIN_RETRIES = 5
 
-@contextmanager
-def _reading(
+
+@dataclass(frozen=True, slots=True)
+class _Plan(Generic[T]):
+    """What one read asks of the database, and how its answer is made from the rows.
+
+    ``statements`` run in one batch after the access-log row (``sqlbatch.run``); ``finish`` gets their
+    results in order. ``log_if`` is a condition the row needs (the visit is visible to this reader):
+    when it does not hold, nothing is logged and the read is ``NotFound``.
+    """
+
+    statements: list[Statement]
+    finish: Callable[[list[Rows]], T]
+    log_if: Statement | None = None
+
+
+def _open(*, viewer: Any, who: Who, gate: book_services.Gate, grant: StaffGrant | None) -> BookAccess:
+    """The viewer's access to an open book whose passcode gate this request passed; else an error."""
+    access = book_access(
+        viewer, who, grant=grant, token_prefix=getattr(gate, "prefix", None), with_log_head=True
+    )
+    if grant is None:
+        book_services.require_level2(viewer)
+    book_services.require_open(access)
+    if not gate(access):
+        raise DomainError(book_services.BOOK_LOCKED, status=401)
+    return access
+
+
+def _logged_read(
     *,
     viewer: Any,
     who: Who,
@@ -358,34 +390,50 @@ def _reading(
     context: AccessContext,
     action: str,
     target: str,
-    grant: StaffGrant | None = None,
-) -> Iterator[BookAccess]:
-    """Open a read: access checked, book row locked, book open and unlocked; log it on the way out.
+    grant: StaffGrant | None,
+    plan: Callable[[BookAccess], _Plan[T]],
+) -> T:
+    """Run one read: access checked (one query), then the access-log row and the content in one batch.
 
-    With a ``grant`` (a clinician), the grant replaces the level-2 check, the read is logged with the
-    grant's facility, and the grant hears of the logged row (``on_read``: the citizen's notice).
+    The batch, the making of the answer and ``COMMIT`` are one transaction (``sqlbatch.atomic``), so the
+    row commits with the read or not at all, even when the answer fails to render. The row is chained after the head read with the access: if another read of the same book
+    appended first, the unique (owner, prev_hash) refuses this row and the read starts again. With a
+    ``grant`` (a clinician), the grant replaces the level-2 check, the read is logged with the grant's
+    facility, and the grant hears of the row (``on_read``: the citizen's notice) in the same transaction.
     """
-    with transaction.atomic():
-        access = book_access(viewer, who, for_update=True, grant=grant)
-        if grant is None:
-            book_services.require_level2(viewer)
-        else:
-            context = dataclasses.replace(context, facility_id=grant.facility_id)
-        book_services.require_open(access)
-        if not gate(access):
-            raise DomainError(book_services.BOOK_LOCKED, status=401)
-        yield access
-        row = record_access(
-            book=access.book,
-            actor_id=viewer.pk,
-            actor_kind=access.actor_kind,
-            action=action,
-            target=target,
-            context=context,
-            lock=False,
-        )
-        if grant is not None:
-            grant.on_read(row)
+    if grant is not None:
+        context = dataclasses.replace(context, facility_id=grant.facility_id)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            with transaction.atomic() if grant is not None else nullcontext():
+                access = _open(viewer=viewer, who=who, gate=gate, grant=grant)
+                planned = plan(access)
+                row = new_row(
+                    owner_id=access.citizen.pk,
+                    actor_id=viewer.pk,
+                    actor_kind=access.actor_kind,
+                    action=action,
+                    target=target,
+                    context=context,
+                    prev_hash=access.log_head,
+                )
+                with sqlbatch.atomic() as batch:
+                    logged, *results = batch.run(
+                        [sqlbatch.insert(row, where=planned.log_if), *planned.statements]
+                    )
+                    if not logged.rows:
+                        raise NotFound()
+                    row.pk = logged.rows[0][0]
+                    row._state.adding = False
+                    value = planned.finish(results)
+                    if grant is not None:
+                        grant.on_read(row)
+                return value
+        except IntegrityError as error:
+            if not chain_retry(error, attempt):
+                raise
 
 
 # --- the scope -----------------------------------------------------------------------------------------
@@ -403,7 +451,7 @@ def hiv_visit_filter() -> Q:
 
 
 def scoped_visits(access: BookAccess) -> QuerySet[Visit]:
-    """The visits this reader may see: the book's visible visits within the scope's years and HIV rule."""
+    """The visits this reader may see, as a queryset (``scoped_visits_sql`` is the same rule in SQL)."""
     visits = visible_visits(access.book)
     scope = access.scope
     if scope.years is not None:
@@ -411,6 +459,45 @@ def scoped_visits(access: BookAccess) -> QuerySet[Visit]:
     if not scope.include_hiv:
         visits = visits.exclude(hiv_visit_filter())
     return visits
+
+
+def _not_hiv_sql(alias: str) -> Statement:
+    """``hiv_visit_filter`` negated, in SQL (the same rule; a test holds them together)."""
+    parts = [
+        f'NOT EXISTS (SELECT 1 FROM "healthbook_rawdocument" "r" WHERE "r"."visit_id" = "{alias}"."id" '
+        'AND "r"."table" = %s)'
+    ]
+    params: list[Any] = ["XML6"]
+    for prefix in _HIV_ICD_PREFIXES:
+        parts.append(f'UPPER(COALESCE("{alias}"."main_icd", \'\')) NOT LIKE %s')
+        parts.append(f'UPPER(COALESCE("{alias}"."secondary_icds", \'\')) NOT LIKE %s')
+        params += [f"{prefix}%", f"%{prefix}%"]
+    return Statement(" AND ".join(parts), params)
+
+
+def scoped_visits_sql(access: BookAccess, alias: str = "v") -> Statement:
+    """The condition on ``alias`` (a visit) for the visits this reader may see, with its parameters.
+
+    The book's visible visits (linked to its owner and seen by a sync, ``selectors.visible_visits``)
+    within the scope's years and its HIV rule.
+    """
+    book = access.book
+    if book.pk is None or book.last_synced_at is None:
+        return Statement("1 = 0")
+    parts = [f'"{alias}"."citizen_id" = %s', f'"{alias}"."linked_at" <= %s']
+    params: list[Any] = [book.citizen_id, connection.ops.adapt_datetimefield_value(book.last_synced_at)]
+    scope = access.scope
+    if scope.years is not None:
+        years = sorted(scope.years)
+        if not years:
+            return Statement("1 = 0")
+        parts.append(f'"{alias}"."visit_year" IN ({", ".join("%s" for _ in years)})')
+        params += years
+    if not scope.include_hiv:
+        hiv = _not_hiv_sql(alias)
+        parts.append(hiv.sql)
+        params += hiv.params
+    return Statement(" AND ".join(parts), params)
 
 
 def _require_category(access: BookAccess, category: str) -> None:
@@ -474,18 +561,24 @@ def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
 
 # --- rows to items -------------------------------------------------------------------------------------
 
-_LIST_FIELDS = (
-    "id",
-    "version",
-    "visit_year",
-    "facility_code",
-    "facility__name",
-    "admitted_at",
-    "discharged_at",
-    "visit_type",
-    "main_icd",
-    "discharge_diagnosis",
+_SUMMARY = Loader(
+    Visit,
+    [
+        "id",
+        "version",
+        "visit_year",
+        "facility_code",
+        "admitted_at",
+        "discharged_at",
+        "visit_type",
+        "main_icd",
+        "discharge_diagnosis",
+    ],
 )
+#: The columns of a visit's line in the list (``_summary`` reads them), from ``_VISITS``.
+_SUMMARY_COLUMNS = f'{_SUMMARY.columns("v")}, "f"."name"'
+_VISITS = '"healthbook_visit" "v" INNER JOIN "registry_facility" "f" ON "f"."id" = "v"."facility_id"'
+_NEWEST_FIRST = 'ORDER BY "v"."admitted_at" DESC, "v"."id" DESC'
 
 
 def _first_diagnosis(text: str | None) -> str:
@@ -493,13 +586,13 @@ def _first_diagnosis(text: str | None) -> str:
 
 
 def _summary(row: Sequence[Any]) -> VisitSummary:
-    pk, version, year, code, name, admitted, discharged, visit_type, main_icd, diagnosis = row
+    pk, version, year, code, admitted, discharged, visit_type, main_icd, diagnosis = _SUMMARY.values(row)
     return VisitSummary(
         id=pk,
         version=version,
         year=year,
         facility_code=code,
-        facility_name=name or "",
+        facility_name=row[len(_SUMMARY)] or "",
         admitted_at=admitted,
         discharged_at=discharged,
         visit_type=visit_type or "",
@@ -508,20 +601,18 @@ def _summary(row: Sequence[Any]) -> VisitSummary:
     )
 
 
-def _summary_of(visit: Visit) -> VisitSummary:
-    return _summary(
-        (
-            visit.pk,
-            visit.version,
-            visit.visit_year,
-            visit.facility_code,
-            visit.facility.name,
-            visit.admitted_at,
-            visit.discharged_at,
-            visit.visit_type,
-            visit.main_icd,
-            visit.discharge_diagnosis,
-        )
+def _summary_of(visit: Visit, facility_name: str) -> VisitSummary:
+    return VisitSummary(
+        id=visit.pk,
+        version=visit.version,
+        year=visit.visit_year,
+        facility_code=visit.facility_code,
+        facility_name=facility_name or "",
+        admitted_at=visit.admitted_at,
+        discharged_at=visit.discharged_at,
+        visit_type=visit.visit_type or "",
+        main_icd=visit.main_icd or "",
+        main_diagnosis=_first_diagnosis(visit.discharge_diagnosis),
     )
 
 
@@ -544,40 +635,6 @@ def diagnoses_of(visit: Visit) -> list[Diagnosis]:
     return found
 
 
-def _drug(line: DrugLine) -> DrugItem:
-    return DrugItem(
-        line_no=line.line_no,
-        code=line.drug_code or "",
-        name=line.name or line.drug_code or "",
-        strength=line.strength or "",
-        dosage_form=line.dosage_form or "",
-        unit=line.unit or "",
-        quantity=line.quantity,
-        dose=line.dose or "",
-        usage=line.usage or "",
-        route_code=line.route_code or "",
-        ordered_at=line.ordered_at,
-        administered_at=line.administered_at,
-    )
-
-
-def _service(line: ServiceLine) -> ServiceItem:
-    return ServiceItem(
-        id=line.pk,
-        line_no=line.line_no,
-        code=line.service_code or line.supply_code or "",
-        name=line.name or line.supply_name or line.service_code or "",
-        category=line.category,
-        quantity=line.quantity,
-        unit=line.unit or "",
-        ordered_at=line.ordered_at,
-        performed_at=line.performed_at,
-        result_at=line.result_at,
-        procedure_codes=line.procedure_codes or "",
-        anaesthesia=line.anaesthesia,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Patient:
     sex: str | None
@@ -589,89 +646,172 @@ class _Patient:
         return int(self.birth.age_on(timezone.localtime(moment).date()))
 
 
-def _result(row: Result, patient: _Patient, at: dt.datetime | None) -> ResultItem:
+_DRUG = Loader(
+    DrugLine,
+    [
+        "id",
+        "visit_id",
+        "line_no",
+        "drug_code",
+        "name",
+        "strength",
+        "dosage_form",
+        "unit",
+        "quantity",
+        "dose",
+        "usage",
+        "route_code",
+        "ordered_at",
+        "administered_at",
+    ],
+)
+_SERVICE = Loader(
+    ServiceLine,
+    [
+        "id",
+        "visit_id",
+        "line_no",
+        "service_code",
+        "supply_code",
+        "name",
+        "supply_name",
+        "category",
+        "quantity",
+        "unit",
+        "ordered_at",
+        "performed_at",
+        "result_at",
+        "procedure_codes",
+        "anaesthesia",
+    ],
+)
+_RESULT = Loader(
+    Result,
+    [
+        "id",
+        "visit_id",
+        "line_no",
+        "service_line_id",
+        "service_code",
+        "indicator_code",
+        "indicator_name",
+        "value",
+        "unit",
+        "description",
+        "conclusion",
+        "result_at",
+    ],
+)
+_NOTE = Loader(
+    ClinicalNote,
+    ["id", "visit_id", "line_no", "progress", "disease_stage", "consultation", "surgery", "noted_at"],
+)
+#: The visit as sent, for *Chi tiết đợt khám*; its raw extras and warnings are not shown (deferred).
+_VISIT = Loader(
+    Visit, [f.name for f in Visit._meta.concrete_fields if f.name not in ("raw_extras", "warnings")]
+)
+#: The single-record papers of a visit, joined to it: (name, model, alias).
+_PAPERS: tuple[tuple[str, Loader[Any], str], ...] = (
+    (
+        "discharge_paper",
+        Loader(DischargePaper, [f.name for f in DischargePaper._meta.concrete_fields if f.name != "extra"]),
+        "dp",
+    ),
+    (
+        "record_summary",
+        Loader(RecordSummary, [f.name for f in RecordSummary._meta.concrete_fields if f.name != "extra"]),
+        "rs",
+    ),
+    (
+        "referral",
+        Loader(Referral, [f.name for f in Referral._meta.concrete_fields if f.name != "extra"]),
+        "rf",
+    ),
+    (
+        "follow_up",
+        Loader(FollowUp, [f.name for f in FollowUp._meta.concrete_fields if f.name != "extra"]),
+        "fu",
+    ),
+)
+
+
+def _lines(loader: Loader[Any], result: Rows) -> list[dict[str, Any]]:
+    names = loader.attnames
+    return [dict(zip(names, loader.values(row), strict=True)) for row in result.rows]
+
+
+def _lines_sql(loader: Loader[Any], table: str, where: str) -> str:
+    return f'SELECT {loader.columns("x")} FROM "{table}" "x" WHERE {where} ORDER BY "x"."visit_id", "x"."line_no", "x"."id"'
+
+
+def _drug(line: dict[str, Any]) -> DrugItem:
+    return DrugItem(
+        line_no=line["line_no"],
+        code=line["drug_code"] or "",
+        name=line["name"] or line["drug_code"] or "",
+        strength=line["strength"] or "",
+        dosage_form=line["dosage_form"] or "",
+        unit=line["unit"] or "",
+        quantity=line["quantity"],
+        dose=line["dose"] or "",
+        usage=line["usage"] or "",
+        route_code=line["route_code"] or "",
+        ordered_at=line["ordered_at"],
+        administered_at=line["administered_at"],
+    )
+
+
+def _service(line: dict[str, Any]) -> ServiceItem:
+    return ServiceItem(
+        id=line["id"],
+        line_no=line["line_no"],
+        code=line["service_code"] or line["supply_code"] or "",
+        name=line["name"] or line["supply_name"] or line["service_code"] or "",
+        category=line["category"],
+        quantity=line["quantity"],
+        unit=line["unit"] or "",
+        ordered_at=line["ordered_at"],
+        performed_at=line["performed_at"],
+        result_at=line["result_at"],
+        procedure_codes=line["procedure_codes"] or "",
+        anaesthesia=line["anaesthesia"],
+    )
+
+
+def _result(row: dict[str, Any], patient: _Patient, at: dt.datetime | None) -> ResultItem:
     assessment = reference_ranges.assess(
-        code=row.indicator_code,
-        name=row.indicator_name,
-        value=row.value,
-        unit=row.unit,
+        code=row["indicator_code"],
+        name=row["indicator_name"],
+        value=row["value"],
+        unit=row["unit"],
         sex=patient.sex,
         age=patient.age_at(at),
     )
     return ResultItem(
-        line_no=row.line_no,
-        service_line_id=row.service_line_id,
-        indicator_code=row.indicator_code or "",
-        name=row.indicator_name or row.service_code or "",
-        value=row.value or "",
-        unit=row.unit or "",
-        description=row.description or "",
-        conclusion=row.conclusion or "",
-        result_at=row.result_at,
+        line_no=row["line_no"],
+        service_line_id=row["service_line_id"],
+        indicator_code=row["indicator_code"] or "",
+        name=row["indicator_name"] or row["service_code"] or "",
+        value=row["value"] or "",
+        unit=row["unit"] or "",
+        description=row["description"] or "",
+        conclusion=row["conclusion"] or "",
+        result_at=row["result_at"],
         flag=assessment.flag if assessment else None,
         reference=assessment.range_text if assessment else "",
     )
 
 
-_SERVICE_FIELDS = (
-    "id",
-    "visit_id",
-    "line_no",
-    "service_code",
-    "supply_code",
-    "name",
-    "supply_name",
-    "category",
-    "quantity",
-    "unit",
-    "ordered_at",
-    "performed_at",
-    "result_at",
-    "procedure_codes",
-    "anaesthesia",
-)
-_RESULT_FIELDS = (
-    "id",
-    "visit_id",
-    "line_no",
-    "service_line_id",
-    "service_code",
-    "indicator_code",
-    "indicator_name",
-    "value",
-    "unit",
-    "description",
-    "conclusion",
-    "result_at",
-)
-_DRUG_FIELDS = (
-    "id",
-    "visit_id",
-    "line_no",
-    "drug_code",
-    "name",
-    "strength",
-    "dosage_form",
-    "unit",
-    "quantity",
-    "dose",
-    "usage",
-    "route_code",
-    "ordered_at",
-    "administered_at",
-)
-
-
 def _group_items(
     visits: list[VisitSummary],
     *,
-    services: QuerySet[ServiceLine] | None,
-    results: QuerySet[Result] | None,
-    drugs: QuerySet[DrugLine] | None,
+    services: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    results: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    drugs: list[dict[str, Any]] = (),  # type: ignore[assignment]
     patient: _Patient,
     scope: Scope | None = None,
 ) -> list[VisitItems]:
-    """Put lines under their visits and results under their service lines (one query per table).
+    """Put lines under their visits and results under their service lines (rows in visit, line order).
 
     Without HIV consent in ``scope``, HIV test lines (and their results) and antiretroviral drugs are
     dropped here, as they are read.
@@ -680,48 +820,58 @@ def _group_items(
     groups = {v.id: VisitItems(v) for v in visits}
     lines: dict[int, ServiceItem] = {}
     hidden_lines: set[int] = set()
-    if services is not None:
-        for line in services.only(*_SERVICE_FIELDS).order_by("visit_id", "line_no", "id"):
-            if hide_hiv and is_hiv_test(line.name, line.service_code):
-                hidden_lines.add(line.pk)
-                continue
-            item = _service(line)
-            lines[item.id] = item
-            groups[line.visit_id].services.append(item)
-    if results is not None:
-        for row in results.only(*_RESULT_FIELDS).order_by("visit_id", "line_no", "id"):
-            if hide_hiv and (row.service_line_id in hidden_lines or is_hiv_test(row.indicator_name)):
-                continue
-            group = groups[row.visit_id]
-            parent = lines.get(row.service_line_id) if row.service_line_id else None
-            result = _result(row, patient, row.result_at or group.visit.admitted_at)
-            (parent.results if parent is not None else group.other_results).append(result)
-    if drugs is not None:
-        for drug in drugs.only(*_DRUG_FIELDS).order_by("visit_id", "line_no", "id"):
-            if hide_hiv and is_arv_drug(drug.name, drug.drug_code):
-                continue
-            groups[drug.visit_id].drugs.append(_drug(drug))
+    for line in services:
+        if hide_hiv and is_hiv_test(line["name"], line["service_code"]):
+            hidden_lines.add(line["id"])
+            continue
+        item = _service(line)
+        lines[item.id] = item
+        groups[line["visit_id"]].services.append(item)
+    for row in results:
+        if hide_hiv and (row["service_line_id"] in hidden_lines or is_hiv_test(row["indicator_name"])):
+            continue
+        group = groups[row["visit_id"]]
+        parent = lines.get(row["service_line_id"]) if row["service_line_id"] else None
+        result = _result(row, patient, row["result_at"] or group.visit.admitted_at)
+        (parent.results if parent is not None else group.other_results).append(result)
+    for drug in drugs:
+        if hide_hiv and is_arv_drug(drug["name"], drug["drug_code"]):
+            continue
+        groups[drug["visit_id"]].drugs.append(_drug(drug))
     return [groups[v.id] for v in visits]
 
 
-def _tab_items(
-    spec: TabSpec, visits: list[VisitSummary], patient: _Patient, scope: Scope | None = None
-) -> list[VisitItems]:
-    ids = [v.id for v in visits]
+def _in(values: Sequence[Any]) -> str:
+    return f"({', '.join('%s' for _ in values)})"
+
+
+def _tab_statements(spec: TabSpec, visit_ids: Statement) -> list[Statement]:
+    """The lines of ``spec``'s tab for the visits ``visit_ids`` (an id, or a subquery of ids)."""
     if spec.is_drugs:
-        return _group_items(
-            visits,
-            services=None,
-            results=None,
-            drugs=DrugLine.objects.filter(visit_id__in=ids),
-            patient=patient,
-            scope=scope,
-        )
+        return [
+            Statement(
+                _lines_sql(_DRUG, "healthbook_drugline", f'"x"."visit_id" IN ({visit_ids.sql})'),
+                visit_ids.params,
+            )
+        ]
+    categories = list(spec.categories)
+    where = f'"x"."visit_id" IN ({visit_ids.sql}) AND "x"."category" IN {_in(categories)}'
+    params = [*visit_ids.params, *categories]
+    return [
+        Statement(_lines_sql(_SERVICE, "healthbook_serviceline", where), params),
+        Statement(_lines_sql(_RESULT, "healthbook_result", where), params),
+    ]
+
+
+def _tab_groups(
+    spec: TabSpec, visits: list[VisitSummary], results: list[Rows], patient: _Patient, scope: Scope
+) -> list[VisitItems]:
+    if spec.is_drugs:
+        return _group_items(visits, drugs=_lines(_DRUG, results[0]), patient=patient, scope=scope)
     return _group_items(
         visits,
-        services=ServiceLine.objects.filter(visit_id__in=ids, category__in=spec.categories),
-        results=Result.objects.filter(visit_id__in=ids, category__in=spec.categories),
-        drugs=None,
+        services=_lines(_SERVICE, results[0]),
+        results=_lines(_RESULT, results[1]),
         patient=patient,
         scope=scope,
     )
@@ -734,16 +884,16 @@ def _patient(access: BookAccess) -> _Patient:
 # --- the reads ------------------------------------------------------------------------------------------
 
 
-def _years(access: BookAccess) -> list[YearCount]:
-    rows = (
-        scoped_visits(access)
-        .filter(visit_year__isnull=False)
-        .values("visit_year")
-        .annotate(n=Count("id"))
-        .order_by("-visit_year")
-        .values_list("visit_year", "n")
+def _years_plan(access: BookAccess) -> _Plan[list[YearCount]]:
+    visible = scoped_visits_sql(access)
+    sql = (
+        f'SELECT "v"."visit_year", COUNT(*) FROM "healthbook_visit" "v" WHERE {visible.sql} '
+        'AND "v"."visit_year" IS NOT NULL GROUP BY "v"."visit_year" ORDER BY "v"."visit_year" DESC'
     )
-    return [YearCount(year, n) for year, n in rows]
+    return _Plan(
+        [Statement(sql, visible.params)],
+        lambda results: [YearCount(year, n) for year, n in results[0].rows],
+    )
 
 
 def open_book(
@@ -755,10 +905,24 @@ def open_book(
     grant: StaffGrant | None = None,
 ) -> BookHome:
     """The book's home (*Hồ sơ sức khỏe điện tử*): last sync and the years that have visits."""
-    with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="book.open", target="", grant=grant
-    ) as access:
-        return BookHome(access, _years(access), access.book.last_synced_at)
+
+    def plan(access: BookAccess) -> _Plan[BookHome]:
+        years_plan = _years_plan(access)
+        return _Plan(
+            years_plan.statements,
+            lambda results: BookHome(access, years_plan.finish(results), access.book.last_synced_at),
+        )
+
+    return _logged_read(
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action="book.open",
+        target="",
+        grant=grant,
+        plan=plan,
+    )
 
 
 def years(
@@ -771,20 +935,35 @@ def years(
     grant: StaffGrant | None = None,
 ) -> Read[BookHome]:
     """*Năm*: only the years that have visits, newest first (logged as ``book.open``)."""
-    with _reading(
-        viewer=viewer, who=who, gate=gate, context=context, action="book.open", target="", grant=grant
-    ) as access:
-        found = _years(access)
-        etag = _etag(
-            "years",
-            access.citizen.pk,
-            access.book.last_synced_at,
-            [(y.year, y.visits) for y in found],
-            *_scope_extra(access),
-        )
-        if etag_matches(if_none_match, etag):
-            return Read(etag, None)
-        return Read(etag, BookHome(access, found, access.book.last_synced_at))
+
+    def plan(access: BookAccess) -> _Plan[Read[BookHome]]:
+        years_plan = _years_plan(access)
+
+        def finish(results: list[Rows]) -> Read[BookHome]:
+            found = years_plan.finish(results)
+            etag = _etag(
+                "years",
+                access.citizen.pk,
+                access.book.last_synced_at,
+                [(y.year, y.visits) for y in found],
+                *_scope_extra(access),
+            )
+            if etag_matches(if_none_match, etag):
+                return Read(etag, None)
+            return Read(etag, BookHome(access, found, access.book.last_synced_at))
+
+        return _Plan(years_plan.statements, finish)
+
+    return _logged_read(
+        viewer=viewer,
+        who=who,
+        gate=gate,
+        context=context,
+        action="book.open",
+        target="",
+        grant=grant,
+        plan=plan,
+    )
 
 
 def visits_for_year(
@@ -799,9 +978,41 @@ def visits_for_year(
     if_none_match: str | None = None,
     grant: StaffGrant | None = None,
 ) -> Read[YearVisits]:
-    """The visits of one year, newest first, a page at a time (two queries on the book index)."""
+    """The visits of one year, newest first, a page at a time (count and page on the book index)."""
     page, page_size = _page_bounds(page, page_size)
-    with _reading(
+
+    def plan(access: BookAccess) -> _Plan[Read[YearVisits]]:
+        _require_year(access, year)
+        visible = scoped_visits_sql(access)
+        where = f'{visible.sql} AND "v"."visit_year" = %s'
+        params = [*visible.params, year]
+        count = Statement(f'SELECT COUNT(*) FROM "healthbook_visit" "v" WHERE {where}', params)
+        rows = Statement(
+            f"SELECT {_SUMMARY_COLUMNS} FROM {_VISITS} WHERE {where} {_NEWEST_FIRST} LIMIT %s OFFSET %s",
+            [*params, page_size, (page - 1) * page_size],
+        )
+
+        def finish(results: list[Rows]) -> Read[YearVisits]:
+            total = results[0].rows[0][0]
+            items = [_shown_summary(access, _summary(row)) for row in results[1].rows]
+            etag = _etag(
+                "year",
+                access.citizen.pk,
+                access.book.last_synced_at,
+                year,
+                page,
+                page_size,
+                total,
+                [(v.id, v.version) for v in items],
+                *_scope_extra(access),
+            )
+            if etag_matches(if_none_match, etag):
+                return Read(etag, None)
+            return Read(etag, YearVisits(access, year, Page(items, page, page_size, total)))
+
+        return _Plan([count, rows], finish)
+
+    return _logged_read(
         viewer=viewer,
         who=who,
         gate=gate,
@@ -809,118 +1020,154 @@ def visits_for_year(
         action="visits.year",
         target=f"year:{year}",
         grant=grant,
-    ) as access:
-        _require_year(access, year)
-        visits = scoped_visits(access).filter(visit_year=year)
-        total = visits.count()
-        start = (page - 1) * page_size
-        rows = visits.order_by("-admitted_at", "-id").values_list(*_LIST_FIELDS)[start : start + page_size]
-        items = [_shown_summary(access, _summary(row)) for row in rows]
-        etag = _etag(
-            "year",
-            access.citizen.pk,
-            access.book.last_synced_at,
-            year,
-            page,
-            page_size,
-            total,
-            [(v.id, v.version) for v in items],
-            *_scope_extra(access),
-        )
-        if etag_matches(if_none_match, etag):
-            return Read(etag, None)
-        return Read(etag, YearVisits(access, year, Page(items, page, page_size, total)))
-
-
-def _visible_visit(access: BookAccess, visit_id: int, *, related: bool) -> Visit:
-    visits = scoped_visits(access).filter(pk=visit_id)
-    if related:
-        visits = visits.select_related(
-            "facility", "discharge_paper", "record_summary", "referral", "follow_up"
-        )
-    else:
-        visits = visits.select_related("facility").only("facility", *_LIST_FIELDS, "citizen_id", "linked_at")
-    visit = visits.first()
-    if visit is None:
-        raise NotFound()
-    return visit
-
-
-def _document(visit: Visit, name: str) -> Any:
-    try:
-        return getattr(visit, name)
-    except (
-        DischargePaper.DoesNotExist,
-        RecordSummary.DoesNotExist,
-        Referral.DoesNotExist,
-        FollowUp.DoesNotExist,
-    ):
-        return None
-
-
-def _detail(access: BookAccess, visit: Visit, *, with_items: bool) -> VisitDetail:
-    summary = _summary_of(visit)
-    referral = _document(visit, "referral")
-    codes = {visit.referred_from, visit.referred_to, *(visit.primary_care_codes or "").split(";")}
-    if referral is not None:
-        codes |= {referral.from_facility_code, referral.to_facility_code}
-    wanted = {code.strip() for code in codes if code and code.strip()} - {visit.facility_code}
-    names = dict(Facility.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
-    names[visit.facility_code] = visit.facility.name
-    patient = _patient(access)
-    scope = access.scope
-    hide_hiv = not scope.include_hiv
-    items = None
-    if with_items:
-        categories = [
-            c
-            for c in _PDF_CATEGORIES
-            if any(c in spec.categories and scope.allows_tab(spec.key) for spec in TABS.values())
-        ]
-        results = Result.objects.filter(visit_id=visit.pk)
-        if len(categories) < len(_PDF_CATEGORIES):
-            results = results.filter(category__in=categories)
-        items = _group_items(
-            [summary],
-            services=ServiceLine.objects.filter(visit_id=visit.pk, category__in=categories),
-            results=results,
-            drugs=None,
-            patient=patient,
-            scope=scope,
-        )[0]
-    drugs = []
-    if scope.allows_category("drugs"):
-        drugs = [
-            _drug(d)
-            for d in DrugLine.objects.filter(visit_id=visit.pk).only(*_DRUG_FIELDS).order_by("line_no", "id")
-            if not (hide_hiv and is_arv_drug(d.name, d.drug_code))
-        ]
-    notes = list(ClinicalNote.objects.filter(visit_id=visit.pk).order_by("line_no", "id"))
-    return VisitDetail(
-        access=access,
-        visit=visit,
-        summary=summary,
-        diagnoses=diagnoses_of(visit),
-        drugs=drugs,
-        notes=notes,
-        discharge_paper=_document(visit, "discharge_paper"),
-        record_summary=_document(visit, "record_summary"),
-        referral=referral,
-        follow_up=_document(visit, "follow_up"),
-        facility_names=names,
-        items=items,
+        plan=plan,
     )
 
 
-def _visit_etag(kind: str, access: BookAccess, visit: Visit, *extra: object) -> str:
+def _visit_is_visible(access: BookAccess, visit_id: int) -> Statement:
+    """The condition "this visit is one the reader may see", for the access-log row of a visit read."""
+    visible = scoped_visits_sql(access)
+    return Statement(
+        f'EXISTS (SELECT 1 FROM "healthbook_visit" "v" WHERE "v"."id" = %s AND {visible.sql})',
+        [visit_id, *visible.params],
+    )
+
+
+def _visit_summary_statement(access: BookAccess, visit_id: int) -> Statement:
+    visible = scoped_visits_sql(access)
+    return Statement(
+        f'SELECT {_SUMMARY_COLUMNS} FROM {_VISITS} WHERE "v"."id" = %s AND {visible.sql}',
+        [visit_id, *visible.params],
+    )
+
+
+def _facility_names_statement(visit_id: int) -> Statement:
+    """Code and name of the facilities a visit names: referral ends, the card's primary-care facilities."""
+    codes = (
+        'concat_ws(\';\', "v"."referred_from", "v"."referred_to", "v"."primary_care_codes", '
+        '"rf"."from_facility_code", "rf"."to_facility_code")'
+    )
+    source = '"healthbook_visit" "v" LEFT JOIN "healthbook_referral" "rf" ON "rf"."visit_id" = "v"."id"'
+    if connection.vendor == "postgresql":
+        sql = (
+            'SELECT "f"."code", "f"."name" FROM "registry_facility" "f" WHERE "f"."code" IN '
+            f'(SELECT btrim("c") FROM {source}, unnest(string_to_array({codes}, \';\')) AS "c" '
+            'WHERE "v"."id" = %s)'
+        )
+    else:
+        # A few facilities in the embedded database: the list is matched as text.
+        joined = (
+            "';' || replace(coalesce(\"v\".\"referred_from\", '') || ';' || coalesce(\"v\".\"referred_to\", '') "
+            "|| ';' || coalesce(\"v\".\"primary_care_codes\", '') || ';' || coalesce(\"rf\".\"from_facility_code\", '') "
+            "|| ';' || coalesce(\"rf\".\"to_facility_code\", ''), ' ', '') || ';'"
+        )
+        sql = (
+            f'SELECT "f"."code", "f"."name" FROM "registry_facility" "f", {source} '
+            f'WHERE "v"."id" = %s AND instr({joined}, \';\' || "f"."code" || \';\') > 0'
+        )
+    return Statement(sql, [visit_id])
+
+
+def _detail_plan(
+    access: BookAccess, visit_id: int, *, with_items: bool, finish: Callable[[VisitDetail], T]
+) -> _Plan[T]:
+    """*Chi tiết đợt khám* (and, ``with_items``, every line and result for the PDF) in one batch."""
+    visible = scoped_visits_sql(access)
+    papers = ", ".join(loader.columns(alias) for _name, loader, alias in _PAPERS)
+    joins = " ".join(
+        f'LEFT JOIN "{loader.model._meta.db_table}" "{alias}" ON "{alias}"."visit_id" = "v"."id"'
+        for _name, loader, alias in _PAPERS
+    )
+    visit = Statement(
+        f'SELECT {_VISIT.columns("v")}, "f"."name", {papers} FROM {_VISITS} {joins} '
+        f'WHERE "v"."id" = %s AND {visible.sql}',
+        [visit_id, *visible.params],
+    )
+    scope = access.scope
+    one = Statement("%s", [visit_id])
+    statements = [visit, _facility_names_statement(visit_id)]
+    statements.append(
+        Statement(_lines_sql(_NOTE, "healthbook_clinicalnote", '"x"."visit_id" = %s'), [visit_id])
+    )
+    show_drugs = scope.allows_category("drugs")
+    if show_drugs:
+        statements += _tab_statements(TABS["drugs"], one)
+    categories = [
+        c
+        for c in _PDF_CATEGORIES
+        if any(c in spec.categories and scope.allows_tab(spec.key) for spec in TABS.values())
+    ]
+    if with_items:
+        where = '"x"."visit_id" = %s AND "x"."category" IN ' + _in(categories) if categories else "1 = 0"
+        params = [visit_id, *categories] if categories else []
+        statements.append(Statement(_lines_sql(_SERVICE, "healthbook_serviceline", where), params))
+        statements.append(Statement(_lines_sql(_RESULT, "healthbook_result", where), params))
+
+    def build(results: list[Rows]) -> T:
+        if not results[0].rows:
+            raise NotFound()
+        row = results[0].rows[0]
+        loaded = _VISIT.load(row)
+        assert loaded is not None
+        offset = len(_VISIT)
+        facility_name = row[offset] or ""
+        offset += 1
+        documents: dict[str, Any] = {}
+        for name, loader, _alias in _PAPERS:
+            documents[name] = loader.load(row, offset)
+            offset += len(loader)
+        names = dict(results[1].rows)
+        names[loaded.facility_code] = facility_name
+        summary = _summary_of(loaded, facility_name)
+        patient = _patient(access)
+        notes = [_NOTE.load(r) for r in results[2].rows]
+        rest = results[3:]
+        drugs: list[DrugItem] = []
+        if show_drugs:
+            hide_hiv = not scope.include_hiv
+            drugs = [
+                _drug(line)
+                for line in _lines(_DRUG, rest[0])
+                if not (hide_hiv and is_arv_drug(line["name"], line["drug_code"]))
+            ]
+            rest = rest[1:]
+        items = None
+        if with_items:
+            items = _group_items(
+                [summary],
+                services=_lines(_SERVICE, rest[0]),
+                results=_lines(_RESULT, rest[1]),
+                patient=patient,
+                scope=scope,
+            )[0]
+        detail = VisitDetail(
+            access=access,
+            visit=loaded,
+            summary=summary,
+            diagnoses=diagnoses_of(loaded),
+            drugs=drugs,
+            notes=[n for n in notes if n is not None],
+            discharge_paper=documents["discharge_paper"],
+            record_summary=documents["record_summary"],
+            referral=documents["referral"],
+            follow_up=documents["follow_up"],
+            facility_names=names,
+            items=items,
+        )
+        return finish(detail)
+
+    return _Plan(statements, build, log_if=_visit_is_visible(access, visit_id))
+
+
+def _visit_etag(kind: str, access: BookAccess, visit_id: int, version: int, *extra: object) -> str:
     return _etag(
         kind,
         access.citizen.pk,
         access.citizen.sex,
         access.citizen.birth_date.isoformat(),
         access.book.last_synced_at,
-        visit.pk,
-        visit.version,
+        visit_id,
+        version,
         *extra,
         *_scope_extra(access),
     )
@@ -936,8 +1183,20 @@ def visit_detail(
     if_none_match: str | None = None,
     grant: StaffGrant | None = None,
 ) -> Read[VisitDetail]:
-    """*Chi tiết đợt khám*: at most five queries for the content, whatever the number of lines."""
-    with _reading(
+    """*Chi tiết đợt khám*: one batch for the content, whatever the number of lines."""
+
+    def plan(access: BookAccess) -> _Plan[Read[VisitDetail]]:
+        _require_category(access, "visits")
+
+        def finish(detail: VisitDetail) -> Read[VisitDetail]:
+            etag = _visit_etag("visit", access, detail.visit.pk, detail.visit.version)
+            if etag_matches(if_none_match, etag):
+                return Read(etag, None)
+            return Read(etag, detail)
+
+        return _detail_plan(access, visit_id, with_items=False, finish=finish)
+
+    return _logged_read(
         viewer=viewer,
         who=who,
         gate=gate,
@@ -945,13 +1204,8 @@ def visit_detail(
         action="visit.detail",
         target=f"visit:{visit_id}",
         grant=grant,
-    ) as access:
-        _require_category(access, "visits")
-        visit = _visible_visit(access, visit_id, related=True)
-        etag = _visit_etag("visit", access, visit)
-        if etag_matches(if_none_match, etag):
-            return Read(etag, None)
-        return Read(etag, _detail(access, visit, with_items=False))
+        plan=plan,
+    )
 
 
 def visit_tab(
@@ -967,7 +1221,28 @@ def visit_tab(
 ) -> Read[TabContent]:
     """One tab of one visit: its service lines of the tab's categories with their results, or its drugs."""
     spec = tab(tab_key)
-    with _reading(
+
+    def plan(access: BookAccess) -> _Plan[Read[TabContent]]:
+        _require_tab(access, spec)
+
+        def finish(results: list[Rows]) -> Read[TabContent]:
+            if not results[0].rows:
+                raise NotFound()
+            summary = _summary(results[0].rows[0])
+            etag = _visit_etag(spec.key, access, summary.id, summary.version)
+            if etag_matches(if_none_match, etag):
+                return Read(etag, None)
+            shown = _shown_summary(access, summary)
+            groups = _tab_groups(spec, [shown], results[1:], _patient(access), access.scope)
+            return Read(etag, TabContent(access, spec, groups, year=summary.year))
+
+        statements = [
+            _visit_summary_statement(access, visit_id),
+            *_tab_statements(spec, Statement("%s", [visit_id])),
+        ]
+        return _Plan(statements, finish, log_if=_visit_is_visible(access, visit_id))
+
+    return _logged_read(
         viewer=viewer,
         who=who,
         gate=gate,
@@ -975,15 +1250,8 @@ def visit_tab(
         action=spec.action,
         target=f"visit:{visit_id}",
         grant=grant,
-    ) as access:
-        _require_tab(access, spec)
-        visit = _visible_visit(access, visit_id, related=False)
-        etag = _visit_etag(spec.key, access, visit)
-        if etag_matches(if_none_match, etag):
-            return Read(etag, None)
-        summary = _shown_summary(access, _summary_of(visit))
-        groups = _tab_items(spec, [summary], _patient(access), access.scope)
-        return Read(etag, TabContent(access, spec, groups, year=visit.visit_year))
+        plan=plan,
+    )
 
 
 def year_tab(
@@ -1002,7 +1270,62 @@ def year_tab(
     """One tab across the visits of a year, a page of visits at a time (only visits with such lines)."""
     spec = tab(tab_key)
     page, page_size = _page_bounds(page, page_size)
-    with _reading(
+
+    def plan(access: BookAccess) -> _Plan[Read[TabContent]]:
+        _require_year(access, year)
+        _require_tab(access, spec)
+        visible = scoped_visits_sql(access)
+        if spec.is_drugs:
+            has_lines = 'EXISTS (SELECT 1 FROM "healthbook_drugline" "l" WHERE "l"."visit_id" = "v"."id")'
+            line_params: list[Any] = []
+        else:
+            has_lines = (
+                'EXISTS (SELECT 1 FROM "healthbook_serviceline" "l" WHERE "l"."visit_id" = "v"."id" '
+                f'AND "l"."category" IN {_in(spec.categories)})'
+            )
+            line_params = list(spec.categories)
+        where = f'{visible.sql} AND "v"."visit_year" = %s AND {has_lines}'
+        params = [*visible.params, year, *line_params]
+        limit = [page_size, (page - 1) * page_size]
+        count = Statement(f'SELECT COUNT(*) FROM "healthbook_visit" "v" WHERE {where}', params)
+        rows = Statement(
+            f"SELECT {_SUMMARY_COLUMNS} FROM {_VISITS} WHERE {where} {_NEWEST_FIRST} LIMIT %s OFFSET %s",
+            [*params, *limit],
+        )
+        page_ids = Statement(
+            f'SELECT "v"."id" FROM "healthbook_visit" "v" WHERE {where} {_NEWEST_FIRST} LIMIT %s OFFSET %s',
+            [*params, *limit],
+        )
+
+        def finish(results: list[Rows]) -> Read[TabContent]:
+            total = results[0].rows[0][0]
+            summaries = [_shown_summary(access, _summary(row)) for row in results[1].rows]
+            etag = _etag(
+                "year-tab",
+                spec.key,
+                access.citizen.pk,
+                access.citizen.sex,
+                access.book.last_synced_at,
+                year,
+                page,
+                page_size,
+                total,
+                [(v.id, v.version) for v in summaries],
+                *_scope_extra(access),
+            )
+            if etag_matches(if_none_match, etag):
+                return Read(etag, None)
+            groups = (
+                _tab_groups(spec, summaries, results[2:], _patient(access), access.scope) if summaries else []
+            )
+            return Read(
+                etag,
+                TabContent(access, spec, groups, year=year, page=Page(summaries, page, page_size, total)),
+            )
+
+        return _Plan([count, rows, *_tab_statements(spec, page_ids)], finish)
+
+    return _logged_read(
         viewer=viewer,
         who=who,
         gate=gate,
@@ -1010,38 +1333,8 @@ def year_tab(
         action=spec.action,
         target=f"year:{year}",
         grant=grant,
-    ) as access:
-        _require_year(access, year)
-        _require_tab(access, spec)
-        lines: QuerySet[Any]
-        if spec.is_drugs:
-            lines = DrugLine.objects.filter(visit_id=OuterRef("pk"))
-        else:
-            lines = ServiceLine.objects.filter(visit_id=OuterRef("pk"), category__in=spec.categories)
-        visits = scoped_visits(access).filter(Exists(lines), visit_year=year)
-        total = visits.count()
-        start = (page - 1) * page_size
-        rows = visits.order_by("-admitted_at", "-id").values_list(*_LIST_FIELDS)[start : start + page_size]
-        summaries = [_shown_summary(access, _summary(row)) for row in rows]
-        etag = _etag(
-            "year-tab",
-            spec.key,
-            access.citizen.pk,
-            access.citizen.sex,
-            access.book.last_synced_at,
-            year,
-            page,
-            page_size,
-            total,
-            [(v.id, v.version) for v in summaries],
-            *_scope_extra(access),
-        )
-        if etag_matches(if_none_match, etag):
-            return Read(etag, None)
-        groups = _tab_items(spec, summaries, _patient(access), access.scope) if summaries else []
-        return Read(
-            etag, TabContent(access, spec, groups, year=year, page=Page(summaries, page, page_size, total))
-        )
+        plan=plan,
+    )
 
 
 def visit_pdf(
@@ -1056,7 +1349,18 @@ def visit_pdf(
     """The visit as an A4 PDF (QĐ 31/QĐ-BYT), made on request inside the logged read."""
     from soskdt.healthbook.pdf import render_visit_pdf
 
-    with _reading(
+    def plan(access: BookAccess) -> _Plan[PdfFile]:
+        _require_category(access, "visits")
+
+        def finish(detail: VisitDetail) -> PdfFile:
+            visit = detail.visit
+            content = render_visit_pdf(detail, generated_at=timezone.now())
+            day = timezone.localtime(visit.admitted_at).strftime("%Y%m%d") if visit.admitted_at else "0"
+            return PdfFile(content, f"so-suc-khoe-{day}-{visit.facility_code}-{visit.pk}.pdf")
+
+        return _detail_plan(access, visit_id, with_items=True, finish=finish)
+
+    return _logged_read(
         viewer=viewer,
         who=who,
         gate=gate,
@@ -1064,10 +1368,5 @@ def visit_pdf(
         action="visit.pdf",
         target=f"visit:{visit_id}",
         grant=grant,
-    ) as access:
-        _require_category(access, "visits")
-        visit = _visible_visit(access, visit_id, related=True)
-        detail = _detail(access, visit, with_items=True)
-        content = render_visit_pdf(detail, generated_at=timezone.now())
-        day = timezone.localtime(visit.admitted_at).strftime("%Y%m%d") if visit.admitted_at else "0"
-        return PdfFile(content, f"so-suc-khoe-{day}-{visit.facility_code}-{visit.pk}.pdf")
+        plan=plan,
+    )

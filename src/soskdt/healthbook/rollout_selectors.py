@@ -1,8 +1,11 @@
 """Reads of the health book for the roll-out tracker: who has a book created (activated), as of a moment.
 
+``books_created_for`` answers for a list of staff; ``citizens_with_book`` is a query of citizen ids for the
+coverage indicator (books integrated ÷ population), counted in the database for a whole province.
+
 A book counts as created from ``Book.activated_at`` (consent and passcode done). Kept apart from
 ``selectors.py`` so that the roll-out work did not collide with the health-book work; the health-book
-engineer may move these two functions into ``selectors.py`` (the roll-out tracker imports them from here).
+engineer may move these functions into ``selectors.py`` (the roll-out tracker imports them from here).
 Should ``Book`` lose its ``citizen`` or ``activated_at`` field, ``book_tracking_available`` turns False and
 unit reporters enter the "book created" status by hand instead of the tracker failing.
 """
@@ -65,3 +68,14 @@ def books_created_for(personal_ids: Iterable[str] | QuerySet[Any], as_of: dt.dat
         condition = Q(**{f"{_PERSON_LOOKUP}__in": chunk, f"{_ACTIVATED_FIELD}__lte": as_of})
         found.update(model._default_manager.filter(condition).values_list(_PERSON_LOOKUP, flat=True))
     return found
+
+
+def citizens_with_book(as_of: dt.datetime) -> QuerySet[Any] | None:
+    """A query of the citizen ids whose health book was created (activated) at or before ``as_of``.
+
+    Meant as a subquery (``citizen_id__in=…``); None when books are not tracked.
+    """
+    model = _book_model()
+    if model is None:
+        return None
+    return model._default_manager.filter(**{f"{_ACTIVATED_FIELD}__lte": as_of}).values("citizen_id")

@@ -21,9 +21,11 @@ from typing import Any, Protocol
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from soskdt.core import sqlbatch
 from soskdt.core.errors import NotFound
 from soskdt.healthbook import terms
-from soskdt.healthbook.models import ActorKind, Book, Visit, VisitVersion
+from soskdt.healthbook.access import CHAIN_HEAD_SQL
+from soskdt.healthbook.models import ActorKind, Book, BookToken, Visit, VisitVersion
 from soskdt.healthbook.records import VisitInput
 from soskdt.healthbook.scope import Scope
 from soskdt.healthbook.services import stored_visit_inputs
@@ -76,6 +78,9 @@ class BookAccess:
     actor_kind: str
     scope: Scope = field(default_factory=Scope.full)
     grant: StaffGrant | None = None
+    # Read with the access when asked (``book_access(token_prefix=…, with_log_head=True)``):
+    token_lookup: tuple[str, BookToken | None] | None = None  # (prefix asked for, the token found)
+    log_head: str | None = None  # hash of the last access-log row of this book (None: no row yet)
 
     @property
     def is_own(self) -> bool:
@@ -186,38 +191,80 @@ def _require_staff(viewer: Any) -> None:
         raise NotFound()
 
 
+_CITIZEN = sqlbatch.Loader(Citizen)
+_BOOK = sqlbatch.Loader(Book)
+_BOOK_TOKEN = sqlbatch.Loader(BookToken)
+
+
 def book_access(
-    viewer: Any, who: Who, *, for_update: bool = False, grant: StaffGrant | None = None
+    viewer: Any,
+    who: Who,
+    *,
+    for_update: bool = False,
+    grant: StaffGrant | None = None,
+    token_prefix: str | None = None,
+    with_log_head: bool = False,
 ) -> BookAccess:
     """Return the viewer's access to the book of ``who`` (citizen id or personal ID); else NotFound.
 
-    One query when the book exists (two when it does not). With ``for_update`` the book row is locked
-    for the rest of the transaction, which serialises the writers of its access log. A staff viewer
-    needs a ``grant`` for this very person (and the grant's own check); citizens never pass one.
+    One query: the person, their book, and on request the book token with ``token_prefix`` (the API's
+    passcode gate, ``BookAccess.token_lookup``) and the head of the book's access-log chain
+    (``BookAccess.log_head``, for the reads that append to it). With ``for_update`` the book row is
+    then locked for the rest of the transaction (one more query), which serialises the book's writers.
+    A staff viewer needs a ``grant`` for this very person (and the grant's own check); citizens never
+    pass one.
     """
     own = 0
     if grant is None:
         own = viewer_citizen_id(viewer)
     else:
         _require_staff(viewer)
-    wanted = _citizen_filter(who)
-    books = Book.objects.select_related("citizen")
-    if for_update:
-        books = books.select_for_update(of=("self",))
-    book = books.filter(**{f"citizen__{key}": value for key, value in wanted.items()}).first()
-    if book is not None:
-        citizen = book.citizen
+    column, value = next(iter(_citizen_filter(who).items()))
+    select = [_CITIZEN.columns("c"), _BOOK.columns("b")]
+    joins = ['LEFT JOIN "healthbook_book" "b" ON "b"."citizen_id" = "c"."id"']
+    params: list[Any] = []
+    if token_prefix is not None:
+        select.append(_BOOK_TOKEN.columns("t"))
+        joins.append('LEFT JOIN "healthbook_booktoken" "t" ON "t"."book_id" = "b"."id" AND "t"."prefix" = %s')
+        params.append(token_prefix)
+    if with_log_head:
+        select.append(CHAIN_HEAD_SQL.format(owner='"c"."id"'))
+    where = '"c"."id" = %s' if column == "pk" else '"c"."personal_id" = %s'
+    sql = f'SELECT {", ".join(select)} FROM "registry_citizen" "c" {" ".join(joins)} WHERE {where}'
+    with sqlbatch.prepared_cursor() as cursor:
+        cursor.execute(sql, [*params, value])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    citizen = _CITIZEN.load(row)
+    assert citizen is not None
+    offset = len(_CITIZEN)
+    book = _BOOK.load(row, offset)
+    offset += len(_BOOK)
+    if book is None:
+        book = Book(citizen=citizen)
     else:
-        found = Citizen.objects.filter(**wanted).first()
-        if found is None:
-            raise NotFound()
-        citizen, book = found, Book(citizen=found)
+        book.citizen = citizen
+        if for_update:
+            Book.objects.select_for_update().filter(pk=book.pk).values_list("pk").first()
+    extra: dict[str, Any] = {}
+    if token_prefix is not None:
+        extra["token_lookup"] = (token_prefix, _BOOK_TOKEN.load(row, offset))
+        offset += len(_BOOK_TOKEN)
+    if with_log_head:
+        extra["log_head"] = row[offset]
     if grant is not None:
         kind = _staff_relation(viewer, citizen, grant)
         return BookAccess(
-            book=book, citizen=citizen, viewer=viewer, actor_kind=kind, scope=grant.scope, grant=grant
+            book=book,
+            citizen=citizen,
+            viewer=viewer,
+            actor_kind=kind,
+            scope=grant.scope,
+            grant=grant,
+            **extra,
         )
-    return BookAccess(book=book, citizen=citizen, viewer=viewer, actor_kind=_relation(own, citizen))
+    return BookAccess(book=book, citizen=citizen, viewer=viewer, actor_kind=_relation(own, citizen), **extra)
 
 
 def get_book_for(viewer: Any, citizen_id: int, *, for_update: bool = False) -> BookAccess:

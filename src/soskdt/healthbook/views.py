@@ -10,7 +10,9 @@ The pages call the same services and reads as the API; the passcode gate of a pa
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -39,6 +41,10 @@ VISITS_PER_PAGE = 20
 TAB_VISITS_PER_PAGE = 10
 
 _TO_FIRST_USE = {services.NOT_ACTIVATED, services.TERMS_VERSION_OUTDATED, services.TERMS_NOT_ACCEPTED}
+
+R = TypeVar("R")
+T = TypeVar("T")
+View = Callable[..., HttpResponse]
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -111,6 +117,29 @@ def _refused(request: HttpRequest, pid: str, exc: DomainError) -> HttpResponse:
     if exc.code == services.LEVEL2_REQUIRED:
         return _render(request, "healthbook/level2_required.html", {"error": exc}, status=403)
     raise exc
+
+
+def _answer_refusals(view: View) -> View:
+    """Answer a refused read of the book ``pid`` (a ``DomainError`` out of the view) with ``_refused``."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, pid: str, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, pid, **kwargs)
+        except DomainError as exc:
+            return _refused(request, pid, exc)
+
+    return wrapper
+
+
+def _read(request: HttpRequest, pid: str, read: Callable[..., R], **arguments: Any) -> R:
+    """Call ``read`` on ``pid``'s book as the page's viewer, behind the page session's passcode gate."""
+    return read(viewer=_viewer(request), who=pid, gate=_gate(request), context=_context(request), **arguments)
+
+
+def _data(read: reads.Read[T]) -> T:
+    assert read.data is not None  # pages send no If-None-Match, so a read always carries its data
+    return read.data
 
 
 def _book_context(access: BookAccess, **extra: Any) -> dict[str, Any]:
@@ -351,14 +380,10 @@ def reset_passcode(request: HttpRequest) -> HttpResponse:
 
 @citizen_required
 @never_cache
+@_answer_refusals
 def book(request: HttpRequest, pid: str) -> HttpResponse:
     """*Hồ sơ sức khỏe điện tử*: *Cập nhật dữ liệu* and *Năm* (only years with visits)."""
-    try:
-        home_ = reads.open_book(
-            viewer=_viewer(request), who=pid, gate=_gate(request), context=_context(request)
-        )
-    except DomainError as exc:
-        return _refused(request, pid, exc)
+    home_ = _read(request, pid, reads.open_book)
     context = _book_context(home_.access, home=home_)
     if getattr(request, "htmx", False) and request.headers.get("HX-Target") == "book-years":
         return _render(request, "healthbook/_years.html", context)
@@ -404,22 +429,11 @@ def _page_number(request: HttpRequest) -> int:
 
 @citizen_required
 @never_cache
+@_answer_refusals
 def year(request: HttpRequest, pid: str, year: int) -> HttpResponse:
     """The visits of one year, newest first: facility, dates, visit type, main diagnosis."""
-    try:
-        read = reads.visits_for_year(
-            viewer=_viewer(request),
-            who=pid,
-            year=year,
-            page=_page_number(request),
-            page_size=VISITS_PER_PAGE,
-            gate=_gate(request),
-            context=_context(request),
-        )
-    except DomainError as exc:
-        return _refused(request, pid, exc)
-    found = read.data
-    assert found is not None
+    page = _page_number(request)
+    found = _data(_read(request, pid, reads.visits_for_year, year=year, page=page, page_size=VISITS_PER_PAGE))
     context = _book_context(
         found.access, year=year, page=found.page, tabs=reads.TABS.values(), current_tab=None
     )
@@ -428,23 +442,13 @@ def year(request: HttpRequest, pid: str, year: int) -> HttpResponse:
 
 @citizen_required
 @never_cache
+@_answer_refusals
 def year_tab(request: HttpRequest, pid: str, year: int, slug: str) -> HttpResponse:
     """One tab across the visits of a year, ten visits a page."""
-    try:
-        read = reads.year_tab(
-            viewer=_viewer(request),
-            who=pid,
-            year=year,
-            tab_key=slug,
-            page=_page_number(request),
-            page_size=TAB_VISITS_PER_PAGE,
-            gate=_gate(request),
-            context=_context(request),
-        )
-    except DomainError as exc:
-        return _refused(request, pid, exc)
-    content = read.data
-    assert content is not None
+    page = _page_number(request)
+    content = _data(
+        _read(request, pid, reads.year_tab, year=year, tab_key=slug, page=page, page_size=TAB_VISITS_PER_PAGE)
+    )
     context = _book_context(
         content.access, year=year, content=content, tabs=reads.TABS.values(), current_tab=content.tab.key
     )
@@ -453,20 +457,10 @@ def year_tab(request: HttpRequest, pid: str, year: int, slug: str) -> HttpRespon
 
 @citizen_required
 @never_cache
+@_answer_refusals
 def visit(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
     """*Chi tiết đợt khám*."""
-    try:
-        read = reads.visit_detail(
-            viewer=_viewer(request),
-            who=pid,
-            visit_id=visit_id,
-            gate=_gate(request),
-            context=_context(request),
-        )
-    except DomainError as exc:
-        return _refused(request, pid, exc)
-    detail = read.data
-    assert detail is not None
+    detail = _data(_read(request, pid, reads.visit_detail, visit_id=visit_id))
     context = _book_context(
         detail.access,
         detail=detail,
@@ -482,21 +476,10 @@ def visit(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
 
 @citizen_required
 @never_cache
+@_answer_refusals
 def visit_tab(request: HttpRequest, pid: str, visit_id: int, slug: str) -> HttpResponse:
     """One tab of one visit."""
-    try:
-        read = reads.visit_tab(
-            viewer=_viewer(request),
-            who=pid,
-            visit_id=visit_id,
-            tab_key=slug,
-            gate=_gate(request),
-            context=_context(request),
-        )
-    except DomainError as exc:
-        return _refused(request, pid, exc)
-    content = read.data
-    assert content is not None
+    content = _data(_read(request, pid, reads.visit_tab, visit_id=visit_id, tab_key=slug))
     context = _book_context(
         content.access,
         content=content,
@@ -509,18 +492,10 @@ def visit_tab(request: HttpRequest, pid: str, visit_id: int, slug: str) -> HttpR
 
 @citizen_required
 @never_cache
+@_answer_refusals
 def visit_pdf(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
     """*Tải PDF*: the visit as an A4 PDF, made now."""
-    try:
-        pdf = reads.visit_pdf(
-            viewer=_viewer(request),
-            who=pid,
-            visit_id=visit_id,
-            gate=_gate(request),
-            context=_context(request),
-        )
-    except DomainError as exc:
-        return _refused(request, pid, exc)
+    pdf = _read(request, pid, reads.visit_pdf, visit_id=visit_id)
     response = HttpResponse(pdf.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
     response["Cache-Control"] = "private, no-store"

@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", _("Người hành nghề khám chữa bệnh")
     SUBMITTER = "submitter", _("Cán bộ gửi dữ liệu của cơ sở")
     UNIT_REPORTER = "unit_reporter", _("Cán bộ báo cáo của đơn vị")
+    # Staff at a reception area who help patients install VNeID, link the BHYT card and open the book
+    # (letter 310/TTYT-KHNV, point 3): they record each patient helped, for their own unit only.
+    RECEPTION = "reception", _("Nhân viên tiếp đón")
     CENTRE_ADMIN = "centre_admin", _("Quản trị Trung tâm Y tế")
     PROVINCE_ADMIN = "province_admin", _("Quản trị Sở Y tế")
     AUDITOR = "auditor", _("Kiểm soát viên")

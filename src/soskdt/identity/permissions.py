@@ -22,6 +22,9 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "sharing.open_book": frozenset({Role.CLINICIAN}),
     # A unit reporter fills the monthly roll-out report (Appendix 1) for their department or station.
     "rollout.report_unit": frozenset({Role.UNIT_REPORTER}),
+    # Reception staff (and the unit's reporters) record the patients they helped at reception (Appendix 1,
+    # I.2) for their own unit; reception staff see nothing else of the roll-out tracker.
+    "rollout.guide_patients": frozenset({Role.RECEPTION, Role.UNIT_REPORTER}),
     # Health-centre and provincial administrators approve reports and see the dashboards.
     "rollout.admin_centre": frozenset({Role.CENTRE_ADMIN, Role.PROVINCE_ADMIN}),
     # An auditor reviews every emergency opening of a book afterwards.

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from soskdt.core import sqlbatch
 from soskdt.core.errors import DomainError, define
 from soskdt.identity.models import AccountKind, ApiToken, Role, RoleAssignment, User
 from soskdt.registry.models import Citizen, Facility, OrgUnit
@@ -225,13 +226,28 @@ def revoke_api_token(*, token: ApiToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
+_TOKEN = sqlbatch.Loader(ApiToken)
+_USER = sqlbatch.Loader(User)
+_FIND_TOKEN_SQL = (
+    f'SELECT {_TOKEN.columns("t")}, {_USER.columns("u")} FROM "identity_apitoken" "t" '
+    'INNER JOIN "identity_user" "u" ON "u"."id" = "t"."user_id" WHERE "t"."prefix" = %s'
+)
+
+
 def _find_token(plaintext: str) -> ApiToken | None:
     prefix, dot, _secret = (plaintext or "").strip().partition(".")
     if not dot or len(prefix) != 12:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-    if token is None:
+    # Every API call starts here: one hand-written query, not the ORM's (docs/decisions/0005).
+    with sqlbatch.prepared_cursor() as cursor:
+        cursor.execute(_FIND_TOKEN_SQL, [prefix])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    token = _TOKEN.load(row)
+    user = _USER.load(row, len(_TOKEN))
+    assert token is not None and user is not None
+    token.user = user
     # Tokens issued before a SECRET_KEY rotation keep working while the old key is in SECRET_KEY_FALLBACKS.
     for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])):
         if hmac.compare_digest(token.digest, _token_digest(plaintext.strip(), key)):

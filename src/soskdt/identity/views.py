@@ -176,6 +176,12 @@ _STAFF_MENU: list[tuple[str, Promise, Promise, str]] = [
         "rollout:home",
     ),
     (
+        "rollout.guide_patients",
+        _("Hướng dẫn người bệnh tại khu vực tiếp đón"),
+        _("Ghi nhận người bệnh đã được hướng dẫn cài ứng dụng, tích hợp thẻ BHYT, mở sổ"),
+        "rollout:reception",
+    ),
+    (
         "rollout.admin_centre",
         _("Theo dõi triển khai"),
         _("Tổng hợp, duyệt báo cáo các đơn vị"),

@@ -73,7 +73,16 @@ def _digits(length: int) -> Any:
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "parent", "province_code", "valid_from", "valid_to")
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "parent",
+        "province_code",
+        "commune_code",
+        "valid_from",
+        "valid_to",
+    )
     list_filter = ("kind", ValidTodayFilter)
     search_fields = ("code", "name")
     autocomplete_fields = ("parent",)

@@ -48,6 +48,9 @@ class OrgUnit(TimeStampedModel):
         related_name="children",
     )
     province_code = models.CharField(_("mã tỉnh"), max_length=3, blank=True)
+    # The commune a commune health station serves (the code citizens carry in ``Citizen.commune_code``): a
+    # centre's territory is the communes of the stations below it (the roll-out coverage indicator).
+    commune_code = models.CharField(_("mã xã phụ trách"), max_length=5, blank=True)
     valid_from = models.DateField(_("hiệu lực từ"), default=dt.date(2000, 1, 1))
     valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
 

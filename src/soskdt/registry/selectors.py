@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from soskdt.core.identifiers import IdentifierError, parse_card_or_number
-from soskdt.registry.models import Citizen, InsuranceCard, OrgUnit
+from soskdt.registry.models import Citizen, InsuranceCard, OrgUnit, OrgUnitKind
 
 
 def citizen_by_personal_id(personal_id: str) -> Citizen | None:
@@ -68,3 +68,29 @@ def units_active_on(day: dt.date, under: OrgUnit | None = None) -> QuerySet[OrgU
     if under is None:
         return units
     return units.filter(Q(pk=under.pk) | Q(pk__in=unit_descendants(under, on=day).values("pk")))
+
+
+def _province_forms(code: str) -> set[str]:
+    # Province codes are written with 2 or 3 digits ("89", "089"): match either spelling.
+    digits = code.lstrip("0") or "0"
+    return {digits.zfill(2), digits.zfill(3)}
+
+
+def residents_of_area(area: OrgUnit, day: dt.date) -> QuerySet[Citizen] | None:
+    """The people of the population register living in ``area`` and alive on ``day``; None when unknown.
+
+    A province department covers its province (``province_code``); any other unit covers the communes of
+    itself and of the units below it that day (``commune_code``, set on commune health stations). A unit
+    with neither has no known territory: None, never an empty population.
+    """
+    alive = Q(date_of_death__isnull=True) | Q(date_of_death__gt=day)
+    if area.kind == OrgUnitKind.PROVINCE_DEPARTMENT:
+        if not area.province_code:
+            return None
+        return Citizen.objects.filter(alive, province_code__in=sorted(_province_forms(area.province_code)))
+    communes = sorted(
+        set(units_active_on(day, under=area).exclude(commune_code="").values_list("commune_code", flat=True))
+    )
+    if not communes:
+        return None
+    return Citizen.objects.filter(alive, commune_code__in=communes)

@@ -736,7 +736,7 @@ class OrgUnitImport(RegisterImport):
     model = OrgUnit
     unique_fields = ("code",)
     required = ("code", "name", "kind")
-    optional = ("parent_code", "province_code", "valid_from", "valid_to")
+    optional = ("parent_code", "province_code", "commune_code", "valid_from", "valid_to")
     column_fields = {"parent_code": ("parent_id",)}
 
     def __init__(self, **kwargs: Any) -> None:
@@ -756,6 +756,7 @@ class OrgUnitImport(RegisterImport):
             check.error("kind", "VALUE_REQUIRED")
         parent = _org_unit_code(check, "parent_code", required=False)
         province_code = check.province_code("province_code")
+        commune_code = check.commune_code("commune_code")
         valid_from = check.date("valid_from", default=DEFAULT_START)
         valid_to = check.date("valid_to")
         check.period(valid_from, valid_to, "valid_to")
@@ -774,6 +775,7 @@ class OrgUnitImport(RegisterImport):
             "name": name,
             "kind": kind,
             "province_code": province_code,
+            "commune_code": commune_code,
             "valid_from": valid_from,
             "valid_to": valid_to,
         }

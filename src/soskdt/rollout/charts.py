@@ -1,21 +1,19 @@
-"""Progress charts of the dashboard: matplotlib figures (no pyplot, thread-safe) rendered to inline SVG."""
+"""Progress charts of the dashboard: matplotlib figures (no pyplot, thread-safe) rendered to inline SVG.
+
+matplotlib is imported by the first chart, not with this module: the URL map imports the views, and a fresh
+web worker should not pay for matplotlib before anybody opens the dashboard.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import rcParams  # noqa: E402 - the backend is chosen first
-from matplotlib.figure import Figure  # noqa: E402
-
-rcParams["font.family"] = "DejaVu Sans"
-rcParams["svg.fonttype"] = "none"  # text stays text: crisp, searchable, read by screen readers
-rcParams["svg.hashsalt"] = "soskdt"  # stable element ids, so the same data gives the same SVG
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _LEVEL2 = "#b3131b"
 _CARD = "#0b57d0"
@@ -38,6 +36,21 @@ class MonthProgress:
     book_percent: float | None
 
 
+@cache
+def _figure_class() -> type[Figure]:
+    """Import matplotlib and set it up for the charts, once per process."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import rcParams
+    from matplotlib.figure import Figure
+
+    rcParams["font.family"] = "DejaVu Sans"
+    rcParams["svg.fonttype"] = "none"  # text stays text: crisp, searchable, read by screen readers
+    rcParams["svg.hashsalt"] = "soskdt"  # stable element ids, so the same data gives the same SVG
+    return Figure
+
+
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -53,7 +66,7 @@ def _short(name: str, limit: int = 34) -> str:
 def units_bar_chart(units: Sequence[UnitProgress], *, target: int, title: str) -> str:
     """Horizontal bars per unit: % of staff with level 2, % of smartphone owners with the card linked."""
     height = 1.2 + 0.42 * max(1, len(units))
-    figure = Figure(figsize=(8, height), dpi=96)
+    figure = _figure_class()(figsize=(8, height), dpi=96)
     ax = figure.add_subplot()
     names = [_short(u.name) for u in units][::-1]
     level2 = [u.level2_percent or 0 for u in units][::-1]
@@ -83,7 +96,7 @@ def units_bar_chart(units: Sequence[UnitProgress], *, target: int, title: str) -
 
 def months_line_chart(months: Sequence[MonthProgress], *, target: int, title: str) -> str:
     """Lines over the campaign's months: level 2, card linked, book created (%)."""
-    figure = Figure(figsize=(8, 3.6), dpi=96)
+    figure = _figure_class()(figsize=(8, 3.6), dpi=96)
     ax = figure.add_subplot()
     labels = [m.label for m in months]
     xs = list(range(len(months)))

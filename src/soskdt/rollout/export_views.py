@@ -3,6 +3,9 @@
 Guarded exactly like the report pages (``views.rollout_page`` and the same selectors): a unit reporter gets their
 own unit's files, a centre or province administrator those of every reporting unit below their unit and the
 consolidation of their area; anybody else — and any month outside the campaign — gets the plain 404.
+
+The renderers (python-docx, openpyxl, fpdf2, fontTools) are imported by ``soskdt.rollout.exports`` when a file
+is made, never by this module: the URL map imports it in every fresh web worker.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from django.views.decorators.http import require_GET
 
 from soskdt.rollout import selectors
 from soskdt.rollout.exports import FORMATS, filename_for, letterhead_for, render, unit_poster
-from soskdt.rollout.exports.poster import SIZES_MM
 from soskdt.rollout.periods import Period
 from soskdt.rollout.report import Appendix1, build_consolidated, build_unit_report
 from soskdt.rollout.views import rollout_page
@@ -61,6 +63,8 @@ def consolidated_report(request: HttpRequest, period: str, fmt: str) -> HttpResp
 
 
 def _poster_size(request: HttpRequest) -> str:
+    from soskdt.rollout.exports.poster import SIZES_MM  # fpdf2: only when a poster is asked for
+
     size = request.GET.get("kho", "A4").upper()
     if size not in SIZES_MM:
         raise Http404

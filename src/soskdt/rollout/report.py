@@ -66,11 +66,14 @@ from soskdt.rollout.selectors import (
     REPORTING_KINDS,
     UNKNOWN_REASON,
     VNEID,
+    CoverageCount,
     StaffState,
     SystemFacts,
     campaign_for,
+    entered_coverage,
     reason_label,
     staff_states,
+    system_coverage,
 )
 
 #: The form's wording, verbatim from the letter's Appendix 1 (including its "Thông kê").
@@ -166,12 +169,26 @@ def _reason_order(category: str) -> dict[str, int]:
     return {code: i for i, code in enumerate(reasons.CATEGORIES[category])}
 
 
-def summarise_reasons(indicator: str, found: Iterable[tuple[str, str]]) -> list[ReasonCount]:
-    """Count ``(code, free text)`` pairs: the most frequent first, then in the reason list's order."""
+def summarise_reasons(
+    indicator: str, found: Iterable[tuple[str, str]], *, labels: dict[tuple[str, str, str], str] | None = None
+) -> list[ReasonCount]:
+    """Count ``(code, free text)`` pairs: the most frequent first, then in the reason list's order.
+
+    ``labels`` caches the translated labels across many rows (translating is the slow part of a big report).
+    """
     counts = Counter((code or UNKNOWN_REASON, text if code == "OTHER" else "") for code, text in found)
     order = _reason_order(REASON_CATEGORY[indicator])
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0][0], 99), kv[0][1]))
-    return [ReasonCount(code, reason_label(indicator, code, text), n) for (code, text), n in ranked]
+    if labels is None:
+        labels = {}
+    result = []
+    for (code, text), n in ranked:
+        key = (indicator, code, text)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = reason_label(indicator, code, text)
+        result.append(ReasonCount(code, label, n))
+    return result
 
 
 def merge_reasons(groups: Iterable[Sequence[ReasonCount]]) -> list[ReasonCount]:
@@ -289,36 +306,58 @@ class Row:
         )
 
 
-def count_row(states: Sequence[StaffState], *, department: str, number: int | None = None) -> Row:
+def count_row(
+    states: Sequence[StaffState],
+    *,
+    department: str,
+    number: int | None = None,
+    labels: dict[tuple[str, str, str], str] | None = None,
+) -> Row:
     """Count table I.1 for these staff (their statuses already resolved as of the period's end)."""
-
-    def done(state: StaffState, indicator: str) -> bool:
-        return state.statuses[indicator].done
-
-    def why(indicator: str, people: Iterable[StaffState]) -> list[ReasonCount]:
-        return summarise_reasons(
-            indicator,
-            ((s.statuses[indicator].reason_code, s.statuses[indicator].reason_text) for s in people),
-        )
-
-    phones = [s for s in states if s.has_smartphone]
-    no_level2 = [s for s in states if not done(s, LEVEL2)]
-    no_card = [s for s in phones if not done(s, CARD)]
+    # One pass over the staff (a consolidation counts 50,000 of them); the reasons keep the staff's order.
+    level2_done = book_created = card_linked = vneid_installed = 0
+    phones = vneid_missing = book_missing = 0
+    level2_why: list[tuple[str, str]] = []
+    card_why: list[tuple[str, str]] = []
+    for state in states:
+        statuses = state.statuses
+        level2, card = statuses[LEVEL2], statuses[CARD]
+        book_done, vneid_done = statuses[BOOK].done, statuses[VNEID].done
+        if level2.done:
+            level2_done += 1
+        else:
+            level2_why.append((level2.reason_code, level2.reason_text))
+        if book_done:
+            book_created += 1
+        if card.done:
+            card_linked += 1
+        if vneid_done:
+            vneid_installed += 1
+        if state.has_smartphone:
+            phones += 1
+            if not card.done:
+                card_why.append((card.reason_code, card.reason_text))
+            if not vneid_done:
+                vneid_missing += 1
+            if not book_done:
+                book_missing += 1
+    if labels is None:
+        labels = {}
     return Row(
         number=number,
         department=department,
         total_staff=len(states),
-        level2_done=len(states) - len(no_level2),
-        level2_missing=len(no_level2),
-        level2_reasons=why(LEVEL2, no_level2),
-        book_created=sum(1 for s in states if done(s, BOOK)),
-        card_linked=sum(1 for s in states if done(s, CARD)),
-        card_missing=len(no_card),
-        card_reasons=why(CARD, no_card),
-        smartphone_staff=len(phones),
-        vneid_installed=sum(1 for s in states if done(s, VNEID)),
-        vneid_missing=sum(1 for s in phones if not done(s, VNEID)),
-        book_missing=sum(1 for s in phones if not done(s, BOOK)),
+        level2_done=level2_done,
+        level2_missing=len(level2_why),
+        level2_reasons=summarise_reasons(LEVEL2, level2_why, labels=labels),
+        book_created=book_created,
+        card_linked=card_linked,
+        card_missing=len(card_why),
+        card_reasons=summarise_reasons(CARD, card_why, labels=labels),
+        smartphone_staff=phones,
+        vneid_installed=vneid_installed,
+        vneid_missing=vneid_missing,
+        book_missing=book_missing,
     )
 
 
@@ -366,7 +405,9 @@ def placeholder_row(unit: UnitInfo) -> Row:
     )
 
 
-def unit_rows(unit: OrgUnit, states: Sequence[StaffState]) -> list[Row]:
+def unit_rows(
+    unit: OrgUnit, states: Sequence[StaffState], *, labels: dict[tuple[str, str, str], str] | None = None
+) -> list[Row]:
     """Table I.1 rows of one unit: a commune station is one row; a department one row per *Khoa/Phòng*."""
     if not states:
         return []
@@ -377,7 +418,10 @@ def unit_rows(unit: OrgUnit, states: Sequence[StaffState]) -> list[Row]:
         for state in states:
             groups[state.department.strip() or unit.name].append(state)
     names = sorted(groups, key=lambda name: (name != unit.name, name))
-    rows = [count_row(groups[name], department=name, number=i) for i, name in enumerate(names, start=1)]
+    rows = [
+        count_row(groups[name], department=name, number=i, labels=labels)
+        for i, name in enumerate(names, start=1)
+    ]
     for row in rows:
         row.unit_code, row.unit_name = unit.code, unit.name
     return rows
@@ -668,6 +712,95 @@ class UnitStatus:
         )
 
 
+COVERAGE_SYSTEM = "system"
+COVERAGE_ENTERED = "entered"
+COVERAGE_LABELS: dict[str, Any] = {
+    COVERAGE_SYSTEM: _("Theo số liệu SoSKDT"),
+    COVERAGE_ENTERED: _("Theo số liệu nhập"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRate:
+    """One reading of the coverage indicator "books integrated ÷ population" of an area.
+
+    ``system``: counted by SoSKDT from its own registers at ``as_of`` (a moment); ``entered``: a figure the
+    centre recorded (``as_of`` a day, ``source`` e.g. "Cục C06"). Counts are None where unknown.
+    """
+
+    kind: str
+    area: UnitInfo
+    as_of: dt.datetime | dt.date
+    books_integrated: int | None
+    population: int | None
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        return str(COVERAGE_LABELS.get(self.kind, self.kind))
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent(self.books_integrated, self.population)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "area": self.area.to_json(),
+            "as_of": self.as_of.isoformat(),
+            "books_integrated": self.books_integrated,
+            "population": self.population,
+            "percent": _pct(self.percent),
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CoverageRate:
+        parse = dt.datetime.fromisoformat if data["kind"] == COVERAGE_SYSTEM else dt.date.fromisoformat
+        return cls(
+            data["kind"],
+            UnitInfo(**data["area"]),
+            parse(data["as_of"]),
+            data.get("books_integrated"),
+            data.get("population"),
+            data.get("source", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """The coverage indicator of a consolidation: SoSKDT's own count, and the latest entered figure if any."""
+
+    system: CoverageRate
+    entered: CoverageRate | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"system": self.system.to_json(), "entered": self.entered.to_json() if self.entered else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Coverage:
+        entered = data.get("entered")
+        return cls(
+            CoverageRate.from_json(data["system"]), CoverageRate.from_json(entered) if entered else None
+        )
+
+
+def _rate(kind: str, count: CoverageCount) -> CoverageRate:
+    return CoverageRate(
+        kind, UnitInfo.of(count.area), count.as_of, count.books_integrated, count.population, count.source
+    )
+
+
+def coverage_of(area: OrgUnit, period: Period, moment: dt.datetime) -> Coverage:
+    """SoSKDT's count at ``moment`` and the latest figure entered up to the period's last day."""
+    entered = entered_coverage(area, period.end)
+    return Coverage(
+        system=_rate(COVERAGE_SYSTEM, system_coverage(area, moment)),
+        entered=_rate(COVERAGE_ENTERED, entered) if entered is not None else None,
+    )
+
+
 @dataclass(slots=True)
 class Appendix1:
     """Appendix 1 for one unit (``scope == "unit"``) or consolidated for an area (``"consolidated"``)."""
@@ -686,6 +819,8 @@ class Appendix1:
     proposals: str
     units: list[UnitStatus]
     generated_at: dt.datetime
+    # The coverage indicator (a consolidation only; None for a unit's report).
+    coverage: Coverage | None = None
 
     # The unit's own report status (for a consolidation: None).
     @property
@@ -736,6 +871,7 @@ class Appendix1:
             "difficulties": self.difficulties,
             "proposals": self.proposals,
             "units": [u.to_json() for u in self.units],
+            "coverage": self.coverage.to_json() if self.coverage is not None else None,
         }
 
     @classmethod
@@ -755,6 +891,7 @@ class Appendix1:
             proposals=data.get("proposals", ""),
             units=[UnitStatus.from_json(u) for u in data.get("units", [])],
             generated_at=dt.datetime.fromisoformat(data["generated_at"]),
+            coverage=Coverage.from_json(data["coverage"]) if data.get("coverage") else None,
         )
 
 
@@ -871,11 +1008,12 @@ def compute_units(
         )
 
     result: dict[int, UnitNumbers] = {}
+    reason_labels: dict[tuple[str, str, str], str] = {}
     for unit in units:
         states = by_unit.get(unit.pk, [])
         counts = reception.get(unit.pk, Counter())
         result[unit.pk] = UnitNumbers(
-            rows=unit_rows(unit, states),
+            rows=unit_rows(unit, states, labels=reason_labels),
             reception=Reception(
                 counts[ReceptionAction.INSTALLED_APP],
                 counts[ReceptionAction.LINKED_CARD],
@@ -1048,6 +1186,7 @@ def build_consolidated(
         proposals="\n".join(proposals),
         units=statuses,
         generated_at=now,
+        coverage=coverage_of(area, period, moment),
     )
 
 
@@ -1056,6 +1195,8 @@ __all__ = [
     "I1_COLUMNS",
     "Appendix1",
     "CampaignInfo",
+    "Coverage",
+    "CoverageRate",
     "KindTotal",
     "Printing",
     "PrintingItem",

@@ -1,8 +1,9 @@
 """Reads of the roll-out tracker: which units a viewer may see, rosters, and every staff member's statuses.
 
 Scope: a unit reporter sees their own unit; a centre or province administrator sees every reporting unit
-below their own unit (over time: units closed by a reorganisation stay visible for their months); anybody
-else sees nothing. Missing and forbidden are the same ``NotFound``.
+below their own unit (over time: units closed by a reorganisation stay visible for their months); reception
+staff see only their own unit's reception form (and unit reporters that form too); anybody else sees
+nothing. Missing and forbidden are the same ``NotFound``.
 
 Statuses are computed in bulk: one query for the roster, one for the entered statuses, one each for the
 identity, wallet and health-book facts (through those apps' selectors), then a pass in Python.
@@ -11,35 +12,48 @@ identity, wallet and health-book facts (through those apps' selectors), then a p
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from soskdt.core import reasons
 from soskdt.core.errors import NotFound
-from soskdt.healthbook.rollout_selectors import book_tracking_available, books_created_for
+from soskdt.healthbook.rollout_selectors import (
+    book_tracking_available,
+    books_created_for,
+    citizens_with_book,
+)
 from soskdt.identity.models import User
 from soskdt.identity.permissions import has_permission
 from soskdt.identity.selectors import AccountFacts, citizen_accounts_for
 from soskdt.registry.models import OrgUnit, OrgUnitKind
-from soskdt.registry.selectors import unit_descendants
+from soskdt.registry.selectors import residents_of_area, unit_descendants
 from soskdt.rollout.models import (
     REASON_CATEGORY,
     Campaign,
+    CoverageFigure,
     Indicator,
     MonthlyReport,
+    ReceptionHelp,
     RosterEntry,
     StatusChange,
 )
 from soskdt.rollout.periods import local_zone
-from soskdt.wallet.selectors import first_card_linked_at, why_not_linked_by_personal_id
+from soskdt.wallet.selectors import (
+    citizens_with_card,
+    first_card_linked_at,
+    why_not_linked_by_personal_id,
+)
 
 REPORT_UNIT = "rollout.report_unit"
 ADMIN_CENTRE = "rollout.admin_centre"
+GUIDE_PATIENTS = "rollout.guide_patients"
 
 #: Units that report (one Appendix 1 each): departments and commune stations (and hospitals, others).
 REPORTING_KINDS: tuple[str, ...] = (
@@ -71,6 +85,11 @@ def is_admin(viewer: Any) -> bool:
 
 def is_reporter(viewer: Any) -> bool:
     return has_permission(viewer, REPORT_UNIT)
+
+
+def can_guide_patients(viewer: Any) -> bool:
+    """Whether ``viewer`` records patients helped at reception (reception staff and unit reporters)."""
+    return has_permission(viewer, GUIDE_PATIENTS)
 
 
 def _overlapping(start: dt.date, end: dt.date) -> Q:
@@ -121,6 +140,48 @@ def home_unit(viewer: Any) -> OrgUnit:
     if not is_reporter(viewer) or viewer.org_unit_id is None or viewer.org_unit.kind not in REPORTING_KINDS:
         raise NotFound()
     return viewer.org_unit
+
+
+def reception_unit(viewer: Any, code: str | None = None) -> OrgUnit:
+    """The unit whose reception form ``viewer`` fills: their own reporting unit, and only it.
+
+    With ``code``, that unit must be the viewer's own; NotFound otherwise (another unit, no permission, an
+    account without a reporting unit), the same answer as for a unit that does not exist.
+    """
+    if not can_guide_patients(viewer) or viewer.org_unit_id is None:
+        raise NotFound()
+    unit = viewer.org_unit
+    if unit.kind not in REPORTING_KINDS or (code is not None and unit.code != code):
+        raise NotFound()
+    return unit
+
+
+def reception_record_of(viewer: Any, unit: OrgUnit, record_id: int) -> ReceptionHelp:
+    """A reception record of ``unit`` written by ``viewer`` (only one's own records can be undone)."""
+    record = ReceptionHelp.objects.filter(pk=record_id, unit=unit, recorded_by_id=viewer.pk).first()
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def reception_counts(unit: OrgUnit, since: dt.datetime) -> dict[str, int]:
+    """Patients helped at ``unit``'s reception since ``since`` by action (undone records left out)."""
+    rows = (
+        ReceptionHelp.objects.filter(unit=unit, undone_at__isnull=True, helped_at__gte=since)
+        .values("action")
+        .annotate(n=Count("pk"))
+        .values_list("action", "n")
+    )
+    return dict(rows)
+
+
+def last_reception_of(viewer: Any, unit: OrgUnit) -> ReceptionHelp | None:
+    """The viewer's latest record at ``unit`` that still counts (the one *Hoàn tác* would undo)."""
+    return (
+        ReceptionHelp.objects.filter(unit=unit, recorded_by_id=viewer.pk, undone_at__isnull=True)
+        .order_by("-helped_at", "-pk")
+        .first()
+    )
 
 
 def admin_area(viewer: Any) -> OrgUnit:
@@ -223,7 +284,9 @@ class StaffState:
         return self.statuses[indicator]
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: compared and hashed by identity, which is right for the shared values ``entered_statuses``
+# hands out (one object per distinct value) and lets ``staff_states`` use them as cheap memo keys.
+@dataclass(frozen=True, slots=True, eq=False)
 class _Entered:
     done: bool
     reason_code: str
@@ -265,11 +328,20 @@ def entered_statuses(
         rows = rows.filter(entry_id__in=list(entry_ids))
     else:
         rows = rows.filter(entry__unit_id__in=list(unit_ids or []))
+    # At most one value of an entry's indicator is valid at a moment (``record_status`` closes the previous
+    # one where the next begins), so the rows need no order; the model's default order (through the roster
+    # entry's unit, department and name) made PostgreSQL sort 120,000 wide rows on disk.
     found: dict[int, dict[str, _Entered]] = defaultdict(dict)
-    for entry_id, indicator, done, reason, text in rows.values_list(
+    # Most people share a handful of (done, reason) values: one immutable object each.
+    shared: dict[tuple[bool, str, str], _Entered] = {}
+    for entry_id, indicator, done, reason, text in rows.order_by().values_list(
         "entry_id", "indicator", "done", "reason_code", "reason_text"
     ):
-        found[entry_id][indicator] = _Entered(done, reason, text)
+        key = (done, reason, text)
+        value = shared.get(key)
+        if value is None:
+            value = shared[key] = _Entered(done, reason, text)
+        found[entry_id][indicator] = value
     return found
 
 
@@ -281,18 +353,52 @@ def _default_reason(indicator: str, has_smartphone: bool, level2_done: bool | No
     return UNKNOWN_REASON
 
 
-def _not_done(entered: _Entered | None, default: str, source: str) -> Resolved:
-    if entered is not None and not entered.done and entered.reason_code:
-        return Resolved(False, entered.reason_code, entered.reason_text, source, True)
-    return Resolved(False, default, "", source, True)
+@contextmanager
+def bulk_reading() -> Iterator[None]:
+    """Hold off CPython's cyclic garbage collector while reading many rows into many small objects.
+
+    Resolving 50,000 staff allocates a few hundred thousand tuples, dicts and records that all stay alive
+    until the report is built; every few thousand allocations the collector walked them (and the rest of the
+    heap) again, which was half the time of ``staff_states``. None of them form reference cycles, so nothing
+    is left for the collector to find; reference counting frees them as usual. Nested uses are harmless.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
-def _from_entered(entered: _Entered | None, default: str) -> Resolved:
-    if entered is None:
-        return Resolved(False, default, "", SOURCE_NONE)
-    if entered.done:
-        return Resolved(True, "", "", SOURCE_ENTERED)
-    return _not_done(entered, default, SOURCE_ENTERED)
+class _Resolutions:
+    """Hands out one shared ``Resolved`` per distinct value (they are immutable): a consolidation of 50,000
+    staff has 200,000 statuses but a few dozen distinct values, and building each anew was most of the cost.
+    """
+
+    __slots__ = ("_made",)
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[bool, str, str, str, bool], Resolved] = {}
+
+    def get(self, done: bool, code: str, text: str, source: str, editable: bool = True) -> Resolved:
+        key = (done, code, text, source, editable)
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = Resolved(done, code, text, source, editable)
+        return found
+
+    def not_done(self, entered: _Entered | None, default: str, source: str) -> Resolved:
+        if entered is not None and not entered.done and entered.reason_code:
+            return self.get(False, entered.reason_code, entered.reason_text, source)
+        return self.get(False, default, "", source)
+
+    def from_entered(self, entered: _Entered | None, default: str) -> Resolved:
+        if entered is None:
+            return self.get(False, default, "", SOURCE_NONE)
+        if entered.done:
+            return self.get(True, "", "", SOURCE_ENTERED)
+        return self.not_done(entered, default, SOURCE_ENTERED)
 
 
 def resolve_statuses(
@@ -303,6 +409,8 @@ def resolve_statuses(
     facts: SystemFacts,
     books: set[str],
     moment: dt.datetime,
+    day: dt.date | None = None,
+    resolutions: _Resolutions | None = None,
 ) -> tuple[bool, dict[str, Resolved]]:
     """Resolve the four statuses of one person at ``moment``; return (matched to an account, statuses).
 
@@ -310,56 +418,63 @@ def resolve_statuses(
     book from the health book ("from system"); reasons come from the system when it knows them (no level 2,
     the wallet's refusal), else from what the reporter entered. VNeID counts as installed when a level-2
     account has reported an app version; otherwise it is entered. Everybody else's statuses are entered.
+
+    ``day`` (the moment's local date) and ``resolutions`` only spare work when resolving many people.
     """
-    day = moment.astimezone(local_zone()).date()
+    if day is None:
+        day = moment.astimezone(local_zone()).date()
+    make = resolutions or _Resolutions()
     account = facts.accounts.get(personal_id)
     result: dict[str, Resolved] = {}
     if account is None:
-        level2 = _from_entered(entered.get(LEVEL2), _default_reason(LEVEL2, has_smartphone, None))
+        level2 = make.from_entered(entered.get(LEVEL2), _default_reason(LEVEL2, has_smartphone, None))
         result[LEVEL2] = level2
-        for indicator in (VNEID, BOOK, CARD):
-            default = _default_reason(indicator, has_smartphone, level2.done)
-            result[indicator] = _from_entered(entered.get(indicator), default)
+        result[VNEID] = make.from_entered(
+            entered.get(VNEID), _default_reason(VNEID, has_smartphone, level2.done)
+        )
+        card_or_book_default = "NO_LEVEL2" if not level2.done else UNKNOWN_REASON
+        result[BOOK] = make.from_entered(entered.get(BOOK), card_or_book_default)
+        result[CARD] = make.from_entered(entered.get(CARD), card_or_book_default)
         return False, result
 
     level2_done = account.level2_on(day)
     if level2_done:
-        result[LEVEL2] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+        result[LEVEL2] = make.get(True, "", "", SOURCE_SYSTEM, False)
     else:
-        result[LEVEL2] = _not_done(
+        result[LEVEL2] = make.not_done(
             entered.get(LEVEL2),
             _default_reason(LEVEL2, has_smartphone, None),
             SOURCE_SYSTEM,
         )
     if level2_done and account.app_version:
-        result[VNEID] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+        result[VNEID] = make.get(True, "", "", SOURCE_SYSTEM, False)
     else:
-        result[VNEID] = _from_entered(
+        result[VNEID] = make.from_entered(
             entered.get(VNEID),
             _default_reason(VNEID, has_smartphone, level2_done),
         )
     linked_at = facts.card_since.get(personal_id)
     if linked_at is not None and linked_at <= moment:
-        result[CARD] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+        result[CARD] = make.get(True, "", "", SOURCE_SYSTEM, False)
     elif not level2_done:
-        result[CARD] = Resolved(False, "NO_LEVEL2", "", SOURCE_SYSTEM, False)
+        result[CARD] = make.get(False, "NO_LEVEL2", "", SOURCE_SYSTEM, False)
     else:
         wallet_reason = facts.card_reason.get(personal_id, "")
         if wallet_reason in reasons.CARD:
-            result[CARD] = Resolved(False, wallet_reason, "", SOURCE_SYSTEM, False)
+            result[CARD] = make.get(False, wallet_reason, "", SOURCE_SYSTEM, False)
         else:
-            result[CARD] = _not_done(entered.get(CARD), UNKNOWN_REASON, SOURCE_SYSTEM)
+            result[CARD] = make.not_done(entered.get(CARD), UNKNOWN_REASON, SOURCE_SYSTEM)
     if not facts.books_tracked:
-        result[BOOK] = _from_entered(
+        result[BOOK] = make.from_entered(
             entered.get(BOOK),
             _default_reason(BOOK, has_smartphone, level2_done),
         )
     elif personal_id in books:
-        result[BOOK] = Resolved(True, "", "", SOURCE_SYSTEM, False)
+        result[BOOK] = make.get(True, "", "", SOURCE_SYSTEM, False)
     elif not level2_done:
-        result[BOOK] = Resolved(False, "NO_LEVEL2", "", SOURCE_SYSTEM, False)
+        result[BOOK] = make.get(False, "NO_LEVEL2", "", SOURCE_SYSTEM, False)
     else:
-        result[BOOK] = _not_done(entered.get(BOOK), UNKNOWN_REASON, SOURCE_SYSTEM)
+        result[BOOK] = make.not_done(entered.get(BOOK), UNKNOWN_REASON, SOURCE_SYSTEM)
     return True, result
 
 
@@ -376,7 +491,20 @@ def staff_states(
     A bounded number of queries whatever the number of staff: roster, entered statuses, and one read each
     of identity, wallet and health book (pass ``facts`` to reuse those across months).
     """
-    day = day or moment.astimezone(local_zone()).date()
+    moment_day = moment.astimezone(local_zone()).date()
+    day = day or moment_day
+    with bulk_reading():
+        return _staff_states(unit_ids, moment, moment_day, day, facts, entry_ids)
+
+
+def _staff_states(
+    unit_ids: Sequence[int],
+    moment: dt.datetime,
+    moment_day: dt.date,
+    day: dt.date,
+    facts: SystemFacts | None,
+    entry_ids: Sequence[int] | None,
+) -> list[StaffState]:
     roster = roster_on(unit_ids, day)
     if entry_ids is not None:
         roster = roster.filter(pk__in=list(entry_ids))
@@ -388,23 +516,99 @@ def staff_states(
     if not rows:
         return []
     entered_all = entered_statuses(moment, unit_ids=unit_ids, entry_ids=entry_ids)
-    pids_query = roster.values("personal_id")
+    pids_query = roster.order_by().values("personal_id")
     if facts is None:
         facts = SystemFacts.load(pids_query)
     books = books_created_for(pids_query, moment) if facts.books_tracked else set()
+    resolutions = _Resolutions()
+    accounts = facts.accounts
+    nothing = _NOTHING_ENTERED
+    # A person without an account has statuses that depend only on the smartphone and the four entered
+    # values (shared objects): resolve each combination once and give each person a copy.
+    unmatched: dict[tuple[Any, ...], dict[str, Resolved]] = {}
     states: list[StaffState] = []
+    append = states.append
     for pk, unit_id, name, pid, position, department, smartphone in rows:
-        entered = entered_all.get(pk, _NOTHING_ENTERED)
-        matched, statuses = resolve_statuses(
-            personal_id=pid,
-            has_smartphone=smartphone,
-            entered=entered,
-            facts=facts,
-            books=books,
-            moment=moment,
-        )
-        states.append(StaffState(pk, unit_id, name, pid, position, department, smartphone, matched, statuses))
+        entered = entered_all.get(pk, nothing)
+        if pid in accounts:
+            matched, statuses = resolve_statuses(
+                personal_id=pid,
+                has_smartphone=smartphone,
+                entered=entered,
+                facts=facts,
+                books=books,
+                moment=moment,
+                day=moment_day,
+                resolutions=resolutions,
+            )
+        else:
+            key = (smartphone, entered.get(LEVEL2), entered.get(VNEID), entered.get(BOOK), entered.get(CARD))
+            known = unmatched.get(key)
+            if known is None:
+                known = unmatched[key] = resolve_statuses(
+                    personal_id=pid,
+                    has_smartphone=smartphone,
+                    entered=entered,
+                    facts=facts,
+                    books=books,
+                    moment=moment,
+                    day=moment_day,
+                    resolutions=resolutions,
+                )[1]
+            matched, statuses = False, dict(known)
+        append(StaffState(pk, unit_id, name, pid, position, department, smartphone, matched, statuses))
     return states
+
+
+# --- coverage: books integrated ÷ population --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCount:
+    """Books integrated and the population of an area at a moment (None where the figure is unknown)."""
+
+    area: OrgUnit
+    as_of: dt.datetime | dt.date
+    books_integrated: int | None
+    population: int | None
+    source: str = ""
+
+
+def system_coverage(area: OrgUnit, moment: dt.datetime) -> CoverageCount:
+    """The coverage indicator from SoSKDT's own data, at ``moment``, in one query (plus the area's tree).
+
+    Population: the people of the population register living in the area and alive that day (a province
+    department: its province; any other unit: the communes of the stations below it). Books integrated: those
+    of them whose health book was created (activated) and who had a BHYT card in their wallet at ``moment``.
+    """
+    day = moment.astimezone(local_zone()).date()
+    residents = residents_of_area(area, day)
+    if residents is None:
+        return CoverageCount(area, moment, None, None)
+    books = citizens_with_book(moment)
+    if books is None:
+        return CoverageCount(area, moment, None, residents.count())
+    integrated = Q(pk__in=books) & Q(pk__in=citizens_with_card(moment))
+    counted = residents.aggregate(population=Count("pk"), integrated=Count("pk", filter=integrated))
+    return CoverageCount(area, moment, counted["integrated"], counted["population"])
+
+
+def entered_coverage(area: OrgUnit, day: dt.date) -> CoverageCount | None:
+    """The latest figure the centre recorded (e.g. C06's) for ``area`` or a unit above it, up to ``day``."""
+    chain: list[int] = []
+    current: OrgUnit | None = area
+    while current is not None and current.pk not in chain:
+        chain.append(current.pk)
+        current = current.parent
+    figure = (
+        CoverageFigure.objects.filter(area_id__in=chain, as_of__lte=day)
+        .select_related("area")
+        .order_by("-as_of", "-pk")
+        .first()
+    )
+    if figure is None:
+        return None
+    return CoverageCount(figure.area, figure.as_of, figure.books_integrated, figure.population, figure.source)
 
 
 def reason_label(indicator: str, code: str, text: str = "") -> str:

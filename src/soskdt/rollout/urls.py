@@ -8,7 +8,6 @@ urlpatterns = [
     path("trien-khai/", views.home, name="home"),
     path("trien-khai/mau-danh-sach-can-bo.xlsx", views.roster_template, name="roster_template"),
     path("trien-khai/tiep-don/", views.reception, name="reception"),
-    path("trien-khai/tiep-don/<int:pk>/hoan-tac/", views.reception_undo, name="reception_undo"),
     path("trien-khai/tong-hop/", views.dashboard_page, name="dashboard"),
     path("trien-khai/tong-hop/cai-dat/", views.campaign_settings, name="campaign"),
     path("trien-khai/tong-hop/nhac-nho/", views.send_reminders_now, name="send_reminders"),
@@ -32,4 +31,10 @@ urlpatterns = [
     ),
     path("trien-khai/don-vi/<str:code>/tap-huan/", views.trainings, name="trainings"),
     path("trien-khai/don-vi/<str:code>/in-an/", views.printing, name="printing"),
+    path("trien-khai/don-vi/<str:code>/tiep-don/", views.unit_reception, name="unit_reception"),
+    path(
+        "trien-khai/don-vi/<str:code>/tiep-don/<int:pk>/hoan-tac/",
+        views.reception_undo,
+        name="reception_undo",
+    ),
 ]

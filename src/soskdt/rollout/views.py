@@ -2,8 +2,9 @@
 
 Unit reporters: their unit's roster with statuses (filters, htmx quick edit), the XLSX import and export,
 the monthly report (Appendix 1) with its workflow, trainings, printing, and the "3 taps" reception form.
-Centre and province administrators: the dashboard (consolidated table, completeness and timeliness, charts,
-coverage, reminders), approval, and the campaign settings. Everybody else: 404.
+Reception staff: only their own unit's reception form. Centre and province administrators: the dashboard
+(consolidated table, completeness and timeliness, charts, coverage, reminders), approval, and the campaign
+settings. Everybody else: 404.
 """
 
 from __future__ import annotations
@@ -26,13 +27,12 @@ from soskdt.core.errors import DomainError, NotFound
 from soskdt.identity.auth import staff_required
 from soskdt.identity.models import User
 from soskdt.registry.models import OrgUnit
-from soskdt.rollout import charts, dashboard, forms, selectors, services, xlsx
+from soskdt.rollout import charts, dashboard, forms, selectors, services
 from soskdt.rollout.models import (
     Indicator,
     MonthlyReport,
     PrintingRecord,
     ReceptionAction,
-    ReceptionHelp,
     ReportStatus,
     RosterEntry,
     TrainingSession,
@@ -41,6 +41,7 @@ from soskdt.rollout.periods import Period, format_int, format_percent
 from soskdt.rollout.report import (
     HEADINGS,
     I1_COLUMNS,
+    CoverageRate,
     build_consolidated,
     build_unit_report,
     compute_units,
@@ -115,12 +116,19 @@ def _base(request: HttpRequest, unit: OrgUnit | None = None, **extra: Any) -> di
 # --- home and the unit's roster ------------------------------------------------------------------------
 
 
-@rollout_page
+@staff_required
 def home(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
-    if not selectors.is_reporter(viewer) and selectors.is_admin(viewer):
+    if not (selectors.is_reporter(viewer) or selectors.is_admin(viewer)):
+        if selectors.can_guide_patients(viewer):
+            return redirect("rollout:reception")  # reception staff: their unit's reception form
+        raise Http404
+    if not selectors.is_reporter(viewer):
         return redirect("rollout:dashboard")
-    unit = selectors.home_unit(viewer)
+    try:
+        unit = selectors.home_unit(viewer)
+    except NotFound as exc:
+        raise Http404 from exc
     return _unit_page(request, unit)
 
 
@@ -401,6 +409,8 @@ def _value_label(indicator: str, done: bool | None, code: str, text: str) -> str
 @rollout_page
 @require_GET
 def roster_template(request: HttpRequest) -> HttpResponse:
+    from soskdt.rollout import xlsx  # openpyxl: imported on the first download, not with the URL map
+
     response = HttpResponse(
         xlsx.roster_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -412,6 +422,8 @@ def roster_template(request: HttpRequest) -> HttpResponse:
 @rollout_page
 @require_GET
 def roster_export(request: HttpRequest, code: str) -> HttpResponse:
+    from soskdt.rollout import xlsx  # openpyxl: imported on the first download, not with the URL map
+
     unit = selectors.unit_for(_viewer(request), code)
     states = selectors.staff_states([unit.pk], timezone.now())
     entries = {e.pk: e for e in RosterEntry.objects.filter(pk__in=[s.entry_id for s in states])}
@@ -457,6 +469,8 @@ def roster_export(request: HttpRequest, code: str) -> HttpResponse:
 @rollout_page
 @require_http_methods(["GET", "POST"])
 def roster_import(request: HttpRequest, code: str) -> HttpResponse:
+    from soskdt.rollout import xlsx  # openpyxl: imported on the first use of this page, not with the URL map
+
     unit = _editable_unit(request, code)
     outcome = None
     status = 200
@@ -682,12 +696,38 @@ def printing(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@rollout_page
+def reception_page(view: View) -> View:
+    """Reception staff and unit reporters, for their own unit's reception form only; anybody else: 404."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.can_guide_patients(request.user):
+            raise Http404
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404 from exc
+
+    return wrapper
+
+
+@reception_page
 @require_http_methods(["GET", "POST"])
 def reception(request: HttpRequest) -> HttpResponse:
+    """The short address of one's own unit's reception form (a bookmark on the reception desk's phone)."""
+    return _reception(request, selectors.reception_unit(_viewer(request)))
+
+
+@reception_page
+@require_http_methods(["GET", "POST"])
+def unit_reception(request: HttpRequest, code: str) -> HttpResponse:
     """Three big buttons: one tap records one patient helped; the last record can be undone."""
+    return _reception(request, selectors.reception_unit(_viewer(request), code))
+
+
+def _reception(request: HttpRequest, unit: OrgUnit) -> HttpResponse:
     viewer = _viewer(request)
-    unit = selectors.home_unit(viewer)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -698,15 +738,16 @@ def reception(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Đã ghi nhận: {action}.").format(action=record.get_action_display()))
         if request.htmx:  # type: ignore[attr-defined]
             return _reception_panel(request, unit, viewer)
-        return redirect("rollout:reception")
+        return redirect("rollout:unit_reception", code=unit.code)
     return render(request, "rollout/reception.html", _reception_context(request, unit, viewer))
 
 
-@rollout_page
+@reception_page
 @require_POST
-def reception_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def reception_undo(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     viewer = _viewer(request)
-    unit = selectors.home_unit(viewer)
+    unit = selectors.reception_unit(viewer, code)
+    selectors.reception_record_of(viewer, unit, pk)  # another unit's or person's record: 404
     try:
         record = services.undo_reception(unit=unit, record_id=pk, by=viewer)
     except DomainError as exc:
@@ -715,46 +756,32 @@ def reception_undo(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("Đã hoàn tác: {action}.").format(action=record.get_action_display()))
     if request.htmx:  # type: ignore[attr-defined]
         return _reception_panel(request, unit, viewer)
-    return redirect("rollout:reception")
+    return redirect("rollout:unit_reception", code=unit.code)
 
 
 def _reception_context(request: HttpRequest, unit: OrgUnit, viewer: User) -> dict[str, Any]:
     today = timezone.localdate()
     period = Period.of(today)
-    start = timezone.make_aware(dt.datetime.combine(period.start, dt.time(0)))
-    day_start = timezone.make_aware(dt.datetime.combine(today, dt.time(0)))
-    counted = ReceptionHelp.objects.filter(unit=unit, undone_at__isnull=True)
-    month = dict(
-        counted.filter(helped_at__gte=start)
-        .values_list("action")
-        .annotate(n=_count())
-        .values_list("action", "n")
+    month = selectors.reception_counts(
+        unit, timezone.make_aware(dt.datetime.combine(period.start, dt.time(0)))
     )
-    day = dict(
-        counted.filter(helped_at__gte=day_start)
-        .values_list("action")
-        .annotate(n=_count())
-        .values_list("action", "n")
-    )
-    last = (
-        ReceptionHelp.objects.filter(unit=unit, recorded_by=viewer, undone_at__isnull=True)
-        .order_by("-helped_at", "-pk")
-        .first()
-    )
+    day = selectors.reception_counts(unit, timezone.make_aware(dt.datetime.combine(today, dt.time(0))))
+    last = selectors.last_reception_of(viewer, unit)
     can_undo = last is not None and timezone.now() - last.helped_at <= services.UNDO_WINDOW
     buttons = [
         {"action": value, "label": label, "today": day.get(value, 0), "month": month.get(value, 0)}
         for value, label in ReceptionAction.choices
     ]
     return _base(
-        request, unit, buttons=buttons, last=last if can_undo else None, period=period, tab="reception"
+        request,
+        unit,
+        buttons=buttons,
+        last=last if can_undo else None,
+        period=period,
+        tab="reception",
+        # Reception staff see only this form; the unit's page is for its reporters and the administrators.
+        sees_unit=selectors.is_reporter(viewer) or selectors.is_admin(viewer),
     )
-
-
-def _count() -> Any:
-    from django.db.models import Count
-
-    return Count("pk")
 
 
 def _reception_panel(request: HttpRequest, unit: OrgUnit, viewer: User) -> HttpResponse:
@@ -840,6 +867,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                 consolidated.totals.smartphone_staff,
             ),
         },
+        system_coverage=_coverage_view(consolidated.coverage.system if consolidated.coverage else None),
         figures=[
             {
                 "figure": f,
@@ -857,6 +885,18 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         expected=expected,
     )
     return render(request, "rollout/dashboard.html", context)
+
+
+def _coverage_view(rate: CoverageRate | None) -> dict[str, Any] | None:
+    if rate is None:
+        return None
+    return {
+        "rate": rate,
+        "known": rate.population is not None,
+        "books": format_int(rate.books_integrated),
+        "population": format_int(rate.population),
+        "percent": format_percent(rate.books_integrated, rate.population),
+    }
 
 
 @rollout_page

@@ -27,7 +27,7 @@ from soskdt.healthbook.api import (
     YearList,
     YearRead,
     _tab_read,
-    _visit_item,
+    _visit_list,
     _visit_read,
 )
 from soskdt.healthbook.scope import CATEGORIES
@@ -474,7 +474,7 @@ class ClinicianPage(Schema):
 )
 def book_year(
     request: HttpRequest, session: str, params: Query[ClinicianPage], year: int = Path(..., ge=1900, le=2200)
-) -> VisitList:
+) -> Any:
     target = f"year:{year}"
     grant = _grant(request, session, action="visits.year", target=target)
     viewer = _clinician(request)
@@ -492,10 +492,7 @@ def book_year(
     except DomainError as exc:
         raise _denied(request, grant, action="visits.year", target=target) from exc
     assert read.data is not None
-    page = read.data.page
-    return VisitList(
-        items=[_visit_item(v) for v in page.items], page=page.page, page_size=page.page_size, total=page.total
-    )
+    return _visit_list(read.data)
 
 
 @router.get(

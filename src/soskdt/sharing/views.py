@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar, cast
 
 import segno
 from django.contrib import messages
@@ -40,6 +41,9 @@ VISITS_PER_PAGE = 20
 TAB_VISITS_PER_PAGE = 10
 LOG_PER_PAGE = 20
 BOOK_NS = "sharing:shared_book"
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 LIFETIME_LABELS = {
     60: gettext_lazy("1 giờ"),
@@ -426,9 +430,37 @@ def _grant(request: HttpRequest, key: str, *, action: str, target: str) -> servi
         raise Http404 from exc
 
 
-def _denied(request: HttpRequest, grant: services.Grant, *, action: str, target: str) -> HttpResponse:
+def _denied(request: HttpRequest, grant: services.Grant, *, action: str, target: str) -> NoReturn:
     services.log_denied_read(grant, _user(request), action=action, target=target, context=_context(request))
     raise Http404
+
+
+def _shared_read(
+    request: HttpRequest, pid: str, read: Callable[..., R], *, action: str, target: str, **arguments: Any
+) -> tuple[services.Grant, R]:
+    """Call ``read`` on the book shared as ``pid``, for ``action`` on ``target``; return the grant and the result.
+
+    A share the clinician cannot use is the plain 404; a read the share refuses is logged as denied, then 404.
+    """
+    viewer = _user(request)
+    grant = _grant(request, pid, action=action, target=target)
+    try:
+        found = read(
+            viewer=viewer,
+            who=grant.citizen_id,
+            gate=services.grant_gate(grant, viewer),
+            context=_context(request),
+            grant=grant,
+            **arguments,
+        )
+    except (NotFound, DomainError):
+        _denied(request, grant, action=action, target=target)
+    return grant, found
+
+
+def _data(read: reads.Read[T]) -> T:
+    assert read.data is not None  # pages send no If-None-Match, so a read always carries its data
+    return read.data
 
 
 def _book_context(
@@ -491,24 +523,18 @@ def shared_book(request: HttpRequest, pid: str) -> HttpResponse:
 @permission_required(services.CLINICIAN_PERMISSION)
 @never_cache
 def shared_year(request: HttpRequest, pid: str, year: int) -> HttpResponse:
-    viewer = _user(request)
-    target = f"year:{year}"
-    grant = _grant(request, pid, action="visits.year", target=target)
-    try:
-        read = reads.visits_for_year(
-            viewer=viewer,
-            who=grant.citizen_id,
-            year=year,
-            page=_page_number(request),
-            page_size=VISITS_PER_PAGE,
-            gate=services.grant_gate(grant, viewer),
-            context=_context(request),
-            grant=grant,
-        )
-    except (NotFound, DomainError):
-        return _denied(request, grant, action="visits.year", target=target)
-    found = read.data
-    assert found is not None
+    page = _page_number(request)
+    grant, read = _shared_read(
+        request,
+        pid,
+        reads.visits_for_year,
+        action="visits.year",
+        target=f"year:{year}",
+        year=year,
+        page=page,
+        page_size=VISITS_PER_PAGE,
+    )
+    found = _data(read)
     context = _book_context(request, grant, found.access, year=year, page=found.page, current_tab=None)
     return render(request, "healthbook/year.html", context)
 
@@ -516,26 +542,20 @@ def shared_year(request: HttpRequest, pid: str, year: int) -> HttpResponse:
 @permission_required(services.CLINICIAN_PERMISSION)
 @never_cache
 def shared_year_tab(request: HttpRequest, pid: str, year: int, slug: str) -> HttpResponse:
-    viewer = _user(request)
     spec = reads.tab(slug)
-    target = f"year:{year}"
-    grant = _grant(request, pid, action=spec.action, target=target)
-    try:
-        read = reads.year_tab(
-            viewer=viewer,
-            who=grant.citizen_id,
-            year=year,
-            tab_key=slug,
-            page=_page_number(request),
-            page_size=TAB_VISITS_PER_PAGE,
-            gate=services.grant_gate(grant, viewer),
-            context=_context(request),
-            grant=grant,
-        )
-    except (NotFound, DomainError):
-        return _denied(request, grant, action=spec.action, target=target)
-    content = read.data
-    assert content is not None
+    page = _page_number(request)
+    grant, read = _shared_read(
+        request,
+        pid,
+        reads.year_tab,
+        action=spec.action,
+        target=f"year:{year}",
+        year=year,
+        tab_key=slug,
+        page=page,
+        page_size=TAB_VISITS_PER_PAGE,
+    )
+    content = _data(read)
     context = _book_context(
         request, grant, content.access, year=year, content=content, current_tab=content.tab.key
     )
@@ -545,22 +565,10 @@ def shared_year_tab(request: HttpRequest, pid: str, year: int, slug: str) -> Htt
 @permission_required(services.CLINICIAN_PERMISSION)
 @never_cache
 def shared_visit(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
-    viewer = _user(request)
-    target = f"visit:{visit_id}"
-    grant = _grant(request, pid, action="visit.detail", target=target)
-    try:
-        read = reads.visit_detail(
-            viewer=viewer,
-            who=grant.citizen_id,
-            visit_id=visit_id,
-            gate=services.grant_gate(grant, viewer),
-            context=_context(request),
-            grant=grant,
-        )
-    except (NotFound, DomainError):
-        return _denied(request, grant, action="visit.detail", target=target)
-    detail = read.data
-    assert detail is not None
+    grant, read = _shared_read(
+        request, pid, reads.visit_detail, action="visit.detail", target=f"visit:{visit_id}", visit_id=visit_id
+    )
+    detail = _data(read)
     context = _book_context(
         request,
         grant,
@@ -578,24 +586,17 @@ def shared_visit(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
 @permission_required(services.CLINICIAN_PERMISSION)
 @never_cache
 def shared_visit_tab(request: HttpRequest, pid: str, visit_id: int, slug: str) -> HttpResponse:
-    viewer = _user(request)
     spec = reads.tab(slug)
-    target = f"visit:{visit_id}"
-    grant = _grant(request, pid, action=spec.action, target=target)
-    try:
-        read = reads.visit_tab(
-            viewer=viewer,
-            who=grant.citizen_id,
-            visit_id=visit_id,
-            tab_key=slug,
-            gate=services.grant_gate(grant, viewer),
-            context=_context(request),
-            grant=grant,
-        )
-    except (NotFound, DomainError):
-        return _denied(request, grant, action=spec.action, target=target)
-    content = read.data
-    assert content is not None
+    grant, read = _shared_read(
+        request,
+        pid,
+        reads.visit_tab,
+        action=spec.action,
+        target=f"visit:{visit_id}",
+        visit_id=visit_id,
+        tab_key=slug,
+    )
+    content = _data(read)
     context = _book_context(
         request,
         grant,
@@ -610,20 +611,9 @@ def shared_visit_tab(request: HttpRequest, pid: str, visit_id: int, slug: str) -
 @permission_required(services.CLINICIAN_PERMISSION)
 @never_cache
 def shared_visit_pdf(request: HttpRequest, pid: str, visit_id: int) -> HttpResponse:
-    viewer = _user(request)
-    target = f"visit:{visit_id}"
-    grant = _grant(request, pid, action="visit.pdf", target=target)
-    try:
-        pdf = reads.visit_pdf(
-            viewer=viewer,
-            who=grant.citizen_id,
-            visit_id=visit_id,
-            gate=services.grant_gate(grant, viewer),
-            context=_context(request),
-            grant=grant,
-        )
-    except (NotFound, DomainError):
-        return _denied(request, grant, action="visit.pdf", target=target)
+    _share, pdf = _shared_read(
+        request, pid, reads.visit_pdf, action="visit.pdf", target=f"visit:{visit_id}", visit_id=visit_id
+    )
     response = HttpResponse(pdf.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
     response["Cache-Control"] = "private, no-store"

@@ -207,3 +207,12 @@ def why_not_linked_by_personal_id(personal_ids: Iterable[str] | QuerySet[Any]) -
             elif status == LinkStatus.PENDING:
                 latest[pid] = "REQUEST_PENDING"
     return latest
+
+
+def citizens_with_card(as_of: dt.datetime) -> QuerySet[Any]:
+    """A query of the citizen ids with a BHYT card in their wallet at ``as_of`` (the coverage indicator).
+
+    As in ``first_card_linked_at``: linking another card replaces the previous one but the wallet is never
+    emptied, so "has a card" is "a card was linked at or before ``as_of``". Meant as a subquery.
+    """
+    return LinkedCard.objects.filter(linked_at__lte=as_of).values("citizen_id")

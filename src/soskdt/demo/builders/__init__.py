@@ -31,6 +31,7 @@ from soskdt.demo.builders.common import (
 from soskdt.demo.builders.insurance import Cards, build_insurance_cards
 from soskdt.demo.builders.organisation import OrgTree, build_facilities, build_org_units
 from soskdt.demo.builders.personas import (
+    CHILD_KEY,
     PERSONA_KEYS,
     choose_citizen_personas,
     record_personas,
@@ -126,10 +127,10 @@ def build_demo(*, today: dt.date, seed: int = DEFAULT_SEED, citizens: int = DEFA
         )
         admin = build_superuser(password_hash=password_hash, today=today)
         build_demo_rollout(seed=seed, today=today, org=org, staff=staff)
-        usernames = {key: c.personal_id for key, c in chosen.items() if key != "child"}
+        usernames = {key: c.personal_id for key, c in chosen.items() if key != CHILD_KEY}
         usernames.update(staff_personas(staff))
         usernames["admin"] = "admin"
-        record_personas(usernames)
+        record_personas({**usernames, CHILD_KEY: chosen[CHILD_KEY].personal_id})
         return DemoResult(
             seed, today, org, facilities, population, staff, cards, accounts, admin, usernames, chosen
         )

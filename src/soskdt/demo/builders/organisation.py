@@ -99,6 +99,7 @@ def build_org_units() -> OrgTree:
             kind=OrgUnitKind.COMMUNE_STATION,
             parent=centre,
             province_code=code,
+            commune_code=commune.code,  # the centre's territory, for the coverage indicator
             valid_from=REFORM_DAY,
         )
         for commune in names.COMMUNES

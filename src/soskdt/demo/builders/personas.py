@@ -23,6 +23,7 @@ PERSONA_KEYS: tuple[str, ...] = (
     "clinician",
     "submitter",
     "unit_reporter",
+    "reception",
     "centre_admin",
     "province_admin",
     "auditor",
@@ -74,11 +75,17 @@ def choose_citizen_personas(population: Population, today: dt.date) -> dict[str,
     return chosen
 
 
+#: Recorded with the personas but not a login: the ``parent`` persona's child (its personal ID), whose visits
+#: the demo loads and whom the logins table names.
+CHILD_KEY = "child"
+RECORDED_KEYS: tuple[str, ...] = (*PERSONA_KEYS, CHILD_KEY)
+
+
 def record_personas(usernames: Mapping[str, str]) -> list[DemoPersona]:
-    """Remember which account plays which persona, for ``--logins``, tests and browser walks."""
+    """Remember which account plays which persona (and who the child is), for ``--logins``, tests and walks."""
     personas = [
         DemoPersona(key=key, username=usernames[key], position=index)
-        for index, key in enumerate(PERSONA_KEYS)
+        for index, key in enumerate(RECORDED_KEYS)
         if key in usernames
     ]
     DemoPersona.objects.bulk_create(personas)
@@ -102,6 +109,7 @@ def staff_personas(staff: Staff) -> dict[str, str]:
         "clinician": first(Role.CLINICIAN, "ANPHU-KKB", HOSPITAL_CODE),
         "submitter": first(Role.SUBMITTER, facility_code=HOSPITAL_CODE),
         "unit_reporter": first(Role.UNIT_REPORTER, "ANPHU-NOI"),
+        "reception": first(Role.RECEPTION, "ANPHU-KKB"),
         "centre_admin": first(Role.CENTRE_ADMIN),
         "province_admin": first(Role.PROVINCE_ADMIN),
         "auditor": first(Role.AUDITOR),

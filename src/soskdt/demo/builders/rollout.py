@@ -112,6 +112,8 @@ def build_demo_rollout(*, seed: int, today: dt.date, org: OrgTree, staff: Staff)
     reporter_of = {
         m.user.org_unit_id: m.user for m in staff.with_role(Role.UNIT_REPORTER) if m.user.org_unit_id
     }
+    # Where a unit has reception staff, they record the patients helped at its reception desk.
+    desk_of = {m.user.org_unit_id: m.user for m in staff.with_role(Role.RECEPTION) if m.user.org_unit_id}
 
     campaign = Campaign(centre=org.centre, starts_on=first.start, target_date=current.end, updated_by=admin)
     Campaign.objects.bulk_create([campaign])
@@ -369,7 +371,7 @@ def build_demo_rollout(*, seed: int, today: dt.date, org: OrgTree, staff: Staff)
                             unit_id=unit_id,
                             action=action,
                             helped_at=local_time(day, rng.randint(7, 16), rng.randrange(60)),
-                            recorded_by=by,
+                            recorded_by=desk_of.get(unit_id, by),
                         )
                     )
             day += dt.timedelta(days=1)

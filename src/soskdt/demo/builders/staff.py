@@ -85,6 +85,10 @@ def _staff_plan(
         prescribers = 0
         for index, position in enumerate(_department_positions(short, count)):
             roles: list[str] = [Role.UNIT_REPORTER] if index == 1 else []
+            if short == "KKB" and index == count - 1:
+                # A nurse at the examination department's reception desk helps patients with VNeID, the
+                # card and the book (letter 310, point 3) and records each one in the quick form.
+                roles.append(Role.RECEPTION)
             facility: Facility | None = None
             if short in CLINICAL_DEPARTMENTS and position in PRESCRIBERS:
                 roles.append(Role.CLINICIAN)

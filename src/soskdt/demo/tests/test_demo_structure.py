@@ -290,6 +290,7 @@ def test_staff_personas_have_their_roles(small_demo: DemoResult) -> None:
         "clinician": Role.CLINICIAN,
         "submitter": Role.SUBMITTER,
         "unit_reporter": Role.UNIT_REPORTER,
+        "reception": Role.RECEPTION,
         "centre_admin": Role.CENTRE_ADMIN,
         "province_admin": Role.PROVINCE_ADMIN,
         "auditor": Role.AUDITOR,
@@ -313,6 +314,34 @@ def test_logins_table_lists_every_persona(small_demo: DemoResult, capsys: pytest
     for username in selectors.personas().values():
         assert username in out
     assert "Cha" in out or "Mẹ" in out
+
+
+def test_the_logins_table_names_the_child_whose_visits_the_demo_loads(
+    small_demo: DemoResult, capsys: pytest.CaptureFixture[str]
+) -> None:
+    child = small_demo.citizen_personas["child"]  # build_demo_visits always gives this child visits
+    assert selectors.persona("child") == child.personal_id
+    assert "child" not in selectors.personas()  # not a login
+    [row] = [r for r in selectors.login_rows(timezone.localdate()) if r.key == "parent"]
+    assert f"của {child.full_name}, sinh năm {child.birth_year}" in row.note
+    siblings = Citizen.objects.filter(representative=child.representative).exclude(pk=child.pk)
+    for sibling in siblings:
+        if sibling.full_name != child.full_name:
+            assert sibling.full_name not in row.note
+    call_command("demo", "--logins")
+    assert child.full_name in capsys.readouterr().out
+
+
+def test_the_reception_persona_works_the_examination_departments_desk(small_demo: DemoResult) -> None:
+    from soskdt.rollout.models import ReceptionHelp
+
+    user = User.objects.select_related("org_unit").get(username=selectors.persona("reception"))
+    assert user.org_unit is not None and user.org_unit.code == "ANPHU-KKB"
+    assert set(user.roles.values_list("role", flat=True)) == {Role.RECEPTION}
+    records = ReceptionHelp.objects.filter(unit=user.org_unit)
+    assert records.exists() and set(records.values_list("recorded_by", flat=True)) == {user.pk}
+    [row] = [r for r in selectors.login_rows(timezone.localdate()) if r.key == "reception"]
+    assert row.role == "Nhân viên tiếp đón (reception)" and "Khoa Khám bệnh" in row.note
 
 
 def test_staff_result_lists_members_by_role(small_demo: DemoResult) -> None:

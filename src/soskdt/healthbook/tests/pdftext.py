@@ -10,8 +10,9 @@ import re
 import zlib
 from dataclasses import dataclass
 
-_OBJ_RE = re.compile(rb"(\d+) 0 obj\s*(.*?)\s*endobj", re.S)
-_STREAM_RE = re.compile(rb"^(.*?)stream\r?\n(.*?)\r?\nendstream", re.S)
+_OBJ_START_RE = re.compile(rb"(\d+) 0 obj\s*")
+_HEAD_END_RE = re.compile(rb"stream\r?\n|endobj")
+_LENGTH_RE = re.compile(rb"/Length\s+(\d+)(\s+0\s+R)?")
 _ESCAPES = {
     b"n": b"\n",
     b"r": b"\r",
@@ -34,17 +35,29 @@ class Pdf:
 
 
 def parse(data: bytes) -> Pdf:
+    """Read the objects in file order; a stream's bytes are taken by its ``/Length``, never by searching
+    for ``endstream`` (compressed bytes may contain it, or end in a carriage return)."""
     objects: dict[int, bytes] = {}
-    streams: dict[int, bytes] = {}
-    for number, body in _OBJ_RE.findall(data):
-        ref = int(number)
-        match = _STREAM_RE.match(body)
-        if match:
-            head, raw = match.groups()
-            objects[ref] = head
-            streams[ref] = zlib.decompress(raw) if b"FlateDecode" in head else raw
-        else:
-            objects[ref] = body
+    raw_streams: dict[int, tuple[bytes, bytes]] = {}
+    pos = 0
+    while match := _OBJ_START_RE.search(data, pos):
+        ref, start = int(match.group(1)), match.end()
+        end = _HEAD_END_RE.search(data, start)
+        if end is None:
+            break
+        head = data[start : end.start()].rstrip()
+        objects[ref] = head
+        pos = end.end()
+        if end.group(0).startswith(b"stream"):
+            length = _LENGTH_RE.search(head)
+            assert length is not None and not length.group(2), "fpdf2 writes direct stream lengths"
+            size = int(length.group(1))
+            raw_streams[ref] = (head, data[pos : pos + size])
+            pos = data.index(b"endobj", pos + size) + len(b"endobj")
+    streams = {
+        ref: zlib.decompress(raw) if b"FlateDecode" in head else raw
+        for ref, (head, raw) in raw_streams.items()
+    }
     return Pdf(objects, streams)
 
 

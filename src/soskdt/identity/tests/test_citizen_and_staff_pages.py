@@ -76,6 +76,16 @@ def test_the_staff_home_menu_follows_the_permissions(client, centre_admin):
     assert "Tra cứu sổ sức khỏe" not in html
 
 
+def test_reception_staff_find_only_the_reception_form_on_their_home(client, reception_staff):
+    client.force_login(reception_staff)
+    html = client.get(reverse("identity:staff_home")).content.decode()
+    assert "Nhân viên tiếp đón" in html  # the role's label
+    assert "Hướng dẫn người bệnh tại khu vực tiếp đón" in html
+    assert reverse("rollout:reception") in html
+    for other in ("Báo cáo của đơn vị", "Theo dõi triển khai", "Tra cứu sổ sức khỏe"):
+        assert other not in html
+
+
 def test_the_staff_home_is_404_for_citizens_and_a_redirect_for_the_anonymous(client, citizen):
     assert client.get(reverse("identity:staff_home")).url.startswith(reverse("identity:staff_login"))
     client.force_login(citizen)

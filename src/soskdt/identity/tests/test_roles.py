@@ -13,6 +13,7 @@ MATRIX = {
     "ingestion.operate": {Role.SUBMITTER, Role.CENTRE_ADMIN, Role.PROVINCE_ADMIN},
     "sharing.open_book": {Role.CLINICIAN},
     "rollout.report_unit": {Role.UNIT_REPORTER},
+    "rollout.guide_patients": {Role.RECEPTION, Role.UNIT_REPORTER},
     "rollout.admin_centre": {Role.CENTRE_ADMIN, Role.PROVINCE_ADMIN},
     "sharing.review_emergency": {Role.AUDITOR},
 }
@@ -29,17 +30,21 @@ def test_each_role_holds_exactly_the_permissions_declared_for_it(role, org_tree)
     assert permissions_of(user) == {perm for perm, roles in MATRIX.items() if role in roles}
 
 
-def test_the_personas_hold_what_their_roles_give(clinician, unit_reporter, centre_admin, citizen):
+def test_the_personas_hold_what_their_roles_give(
+    clinician, unit_reporter, reception_staff, centre_admin, citizen
+):
     assert has_permission(clinician, "sharing.open_book")
     assert not has_permission(clinician, "rollout.report_unit")
-    assert permissions_of(unit_reporter) == {"rollout.report_unit"}
+    assert not has_permission(clinician, "rollout.guide_patients")
+    assert permissions_of(unit_reporter) == {"rollout.report_unit", "rollout.guide_patients"}
+    assert permissions_of(reception_staff) == {"rollout.guide_patients"}
     assert permissions_of(centre_admin) == {"rollout.admin_centre", "ingestion.operate"}
     assert permissions_of(citizen) == set()
 
 
 def test_a_person_may_hold_several_roles(org_tree):
     user = make_staff(org_unit=org_tree.departments[0], roles=[Role.CLINICIAN, Role.UNIT_REPORTER])
-    assert permissions_of(user) == {"sharing.open_book", "rollout.report_unit"}
+    assert permissions_of(user) == {"sharing.open_book", "rollout.report_unit", "rollout.guide_patients"}
 
 
 def test_anonymous_inactive_and_superusers_hold_no_domain_permission(clinician, db):

@@ -53,6 +53,23 @@ def test_moving_a_unit_to_another_parent_is_an_update(write_csv):
     assert OrgUnit.objects.get(code="TYT-VTS").parent.code == "SYT-79"
 
 
+def test_a_station_gets_the_commune_it_serves_and_a_bad_code_is_rejected(write_csv):
+    run_import("orgunits", write_csv(UNIT_HEADER, TREE))
+    header = ["code", "name", "kind", "parent_code", "commune_code"]
+    rows = [
+        ["TYT-VTS", "Trạm Y tế phường Võ Thị Sáu", "commune_station", "TTYT-Q3", "26734"],
+        ["TYT-XH", "Trạm Y tế phường Xuân Hòa", "commune_station", "TTYT-Q3", "2673A"],
+    ]
+
+    result = run_import("orgunits", write_csv(header, rows))
+
+    assert (result.updated, result.rejected) == (1, 1)
+    assert codes(result) == ["COMMUNE_CODE_INVALID"]
+    station = OrgUnit.objects.get(code="TYT-VTS")
+    assert (station.commune_code, station.province_code) == ("26734", "79")  # a column left out stays
+    assert OrgUnit.objects.get(code="TTYT-Q3").commune_code == ""
+
+
 def test_a_parent_that_appears_only_later_in_the_file_is_not_found(write_csv):
     result = run_import("orgunits", write_csv(UNIT_HEADER, [TREE[1], TREE[0]]))
 

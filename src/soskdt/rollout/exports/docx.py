@@ -6,7 +6,7 @@ letters. From the top: the two-column borderless letterhead (governing body and 
 rule | national name and motto), the number and the place/date line, ``BÁO CÁO`` and its summary line, the
 addressee, then I.1 (the letter's column headings, repeated on every page, one TT numbering, a totals row),
 I.2–I.4, II, III, and the signature block (*Nơi nhận* on the left; the signer's title, *(Ký tên và đóng
-dấu)* and room for the signature and seal on the right). Page numbers in the footer.
+dấu)* and room for the signature and seal on the right). Page numbers at the top centre from page 2 on.
 """
 
 from __future__ import annotations
@@ -141,17 +141,29 @@ def _set_up(doc: DocumentObject) -> None:
     section.right_margin = Mm(MARGINS_MM["right"])
     section.header_distance = Mm(10)
     section.footer_distance = Mm(10)
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.paragraph_format.space_after = Pt(0)
+    _page_numbers(section)
+
+
+def _page_numbers(section: Any) -> None:
+    """Page numbers as Nghị định 30/2020/NĐ-CP (Phụ lục I) wants them: Arabic digits, 13 pt upright, centred
+    in the top margin, and none on the first page (its own, empty, header)."""
+    section.different_first_page_header_footer = True
+    section.first_page_header.is_linked_to_previous = False  # an empty header of its own
+    header = section.header.paragraphs[0]
+    header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    header.paragraph_format.space_after = Pt(0)
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), "PAGE")
     run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    run.append(rpr)
+    _set_fonts(rpr)
+    rpr.sz_val = Pt(BODY_PT)
     text = OxmlElement("w:t")
-    text.text = "1"
+    text.text = "2"
     run.append(text)
     field.append(run)
-    footer._p.append(field)
+    header._p.append(field)
 
 
 # --- small builders ------------------------------------------------------------------------------------

@@ -71,10 +71,15 @@ class _ReportPdf(FPDF):
         super().__init__(orientation="landscape", unit="mm", format="A4")
         self.measure = _Measure(self)
 
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=SMALL_PT)
+    def header(self) -> None:
+        # Nghị định 30/2020/NĐ-CP (Phụ lục I): the page number centred in the top margin, none on page 1.
+        if self.page_no() < 2:
+            return
+        y = self.get_y()
+        self.set_y(MARGINS_MM["top"] - 11)
+        self.set_font(FONT, size=BODY_PT)
         self.cell(0, 5, str(self.page_no()), align="C")
+        self.set_y(y)
 
 
 def render_pdf(appendix: Appendix1, letterhead: Letterhead | None = None) -> bytes:

@@ -16,8 +16,9 @@ import pytest
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Mm, Pt
 from docx.table import Table
 
 from soskdt.rollout.exports import letterhead_for, render
@@ -155,7 +156,7 @@ def test_every_font_slot_is_times_new_roman_and_no_theme_font_can_override_it(ca
         assert set(fonts.attrib.values()) <= {"Times New Roman"}
 
 
-def test_the_page_is_a4_landscape_with_decree_30_margins_and_numbered_pages(case):
+def test_the_page_is_a4_landscape_with_decree_30_margins_and_numbered_pages_at_the_top_from_page_two(case):
     doc, _data = as_docx(case.unit_report())
     section = doc.sections[0]
     assert section.orientation == WD_ORIENT.LANDSCAPE
@@ -167,7 +168,17 @@ def test_the_page_is_a4_landscape_with_decree_30_margins_and_numbered_pages(case
         (section.right_margin, (15, 20)),
     ):
         assert Mm(low - 0.1) <= margin <= Mm(high + 0.1)  # stored in twips: 15 mm is 14.997 mm
-    assert 'w:instr="PAGE"' in section.footer._element.xml
+    # Nghị định 30/2020/NĐ-CP: the number at the top centre, not on the first page.
+    assert section.different_first_page_header_footer
+    assert 'w:instr="PAGE"' in section.header._element.xml
+    assert 'w:instr="PAGE"' not in section.first_page_header._element.xml
+    assert not section.first_page_header.is_linked_to_previous
+    assert "PAGE" not in section.footer._element.xml and "PAGE" not in section.first_page_footer._element.xml
+    [number] = section.header.paragraphs
+    assert number.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    [run] = number._p.iter(qn("w:r"))
+    assert run.rPr.sz_val == Pt(13) and run.rPr.rFonts.get(qn("w:ascii")) == "Times New Roman"
+    assert section.header_distance <= section.top_margin  # inside the top margin
     header = i1_table(doc).rows[0]._tr
     assert header.trPr.find(qn("w:tblHeader")) is not None  # the headings repeat on every page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -89,3 +90,26 @@ def test_consolidated_pdf_is_signed_by_the_director_with_dejavu_serif_embedded(c
     fonts = subprocess.run([tool, str(source)], check=True, capture_output=True, text=True).stdout  # noqa: S603
     embedded = [line for line in fonts.splitlines() if "DejaVuSerif" in line]
     assert embedded and all(" yes " in line for line in embedded)
+
+
+def test_pages_are_numbered_at_the_top_centre_from_page_two(case, tmp_path):
+    data = as_pdf(case.consolidated())
+    text = pdf_text(data, tmp_path)  # pdftotext separates pages with a form feed
+    pages = [page for page in text.split("\f") if page.strip()]
+    assert len(pages) == pdf_pages(data, tmp_path) >= 2
+    first_lines = [page.strip().splitlines()[0].strip() for page in pages]
+    # Nghị định 30/2020/NĐ-CP: no number on the first page; then the number is the page's first line, centred.
+    assert first_lines[0] != "1" and "CỘNG HÒA" in pages[0].splitlines()[0] + pages[0]
+    assert first_lines[1:] == [str(n) for n in range(2, len(pages) + 1)]
+    assert not any(page.rstrip().splitlines()[-1].strip().isdigit() for page in pages)  # no footer number
+    # Where the "2" sits: in the top margin (20 mm), centred between the side margins (30 and 15 mm).
+    tool = need_poppler("pdftotext")
+    source = tmp_path / "bbox.pdf"
+    source.write_bytes(data)
+    boxes = subprocess.run(  # noqa: S603
+        [tool, "-f", "2", "-l", "2", "-bbox", str(source), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    word = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">2</word>', boxes)
+    assert word is not None
+    x_min, y_min, x_max, y_max = (float(v) * 25.4 / 72 for v in word.groups())  # points → mm
+    assert y_max < 20 and abs((x_min + x_max) / 2 - (30 + 297 - 15) / 2) < 3

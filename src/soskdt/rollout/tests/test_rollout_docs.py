@@ -39,3 +39,13 @@ def test_every_json_key_of_a_report_is_documented(exam_unit):
         | set(data["units"][0])
     )
     assert sorted(k for k in keys if k not in text) == []
+
+
+@pytest.mark.django_db
+def test_every_json_key_of_the_coverage_indicator_is_documented(org_tree):
+    from soskdt.rollout.report import build_consolidated
+
+    data = build_consolidated(org_tree.centre, Period(2024, 12)).to_json()
+    text = DOCS.read_text(encoding="utf-8")
+    keys = set(data["coverage"]) | set(data["coverage"]["system"])
+    assert "coverage" in data and sorted(k for k in keys if k not in text) == []

@@ -1,0 +1,116 @@
+"""``core.sqlbatch``: the hand-written SQL of the book's reads runs as one transaction and loads rows right.
+
+The book's models are the test subjects (core has none of its own with enough fields).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from soskdt.core import sqlbatch
+from soskdt.core.sqlbatch import Loader, Statement
+from soskdt.healthbook.access import AccessContext, chain_head, new_row
+from soskdt.healthbook.models import AccessLog, ClinicalNote
+from soskdt.healthbook.tests.conftest import add_visits
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def note(citizen) -> ClinicalNote:
+    (visit,) = add_visits(citizen.citizen, dt.datetime(2025, 3, 1, 8, 0))
+    return ClinicalNote.objects.create(
+        visit=visit,
+        line_no=7,
+        progress="Tỉnh, sốt nhẹ",
+        noted_at=dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC),
+    )
+
+
+def test_a_loader_fills_each_field_from_its_own_column_whatever_the_selected_order(note):
+    # visit_id before line_no: the model declares them the other way round (the bug this guards against).
+    loader = Loader(ClinicalNote, ["id", "noted_at", "visit_id", "progress", "line_no"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT 1, {loader.columns("n")} FROM "healthbook_clinicalnote" "n" WHERE "n"."id" = %s',
+            [note.pk],
+        )
+        row = cursor.fetchone()
+    loaded = loader.load(row, 1)
+    assert (loaded.pk, loaded.visit_id, loaded.line_no, loaded.progress) == (
+        note.pk,
+        note.visit_id,
+        7,
+        "Tỉnh, sốt nhẹ",
+    )
+    assert loaded.noted_at == note.noted_at  # a datetime on both databases (SQLite sends text)
+    assert loader.values(row, 1)[1] == note.noted_at
+
+
+def test_a_loader_gives_none_for_the_missing_side_of_an_outer_join():
+    loader = Loader(ClinicalNote, ["id", "line_no"])
+    assert loader.load((None, None)) is None
+
+
+def _row(citizen) -> AccessLog:
+    return new_row(
+        owner_id=citizen.citizen_id,
+        actor_id=citizen.pk,
+        actor_kind="citizen",
+        action="test.batch",
+        context=AccessContext("api", "127.0.0.1", "pytest"),
+        prev_hash=chain_head(citizen.citizen_id),
+    )
+
+
+def test_a_batch_answers_each_statement_and_a_guarded_insert_inserts_only_when_its_condition_holds(citizen):
+    kept, refused = _row(citizen), _row(citizen)
+    refused.action = "test.refused"
+    results = sqlbatch.run(
+        [
+            sqlbatch.insert(refused, where=Statement("1 = %s", [2])),
+            sqlbatch.insert(kept, where=Statement("1 = %s", [1])),
+            Statement('SELECT COUNT(*) FROM "healthbook_accesslog" WHERE "action" = %s', ["test.batch"]),
+        ]
+    )
+    assert results[0].rows == [] and len(results[1].rows) == 1
+    assert results[2].rows == [(1,)]
+    stored = AccessLog.objects.get(action="test.batch")
+    assert stored.pk == results[1].rows[0][0] and stored.hash == kept.hash
+    assert not AccessLog.objects.filter(action="test.refused").exists()
+
+
+def test_a_failure_after_the_batch_rolls_it_back(citizen):
+    with pytest.raises(RuntimeError), sqlbatch.atomic() as batch:
+        batch.run([sqlbatch.insert(_row(citizen))])
+        assert AccessLog.objects.filter(action="test.batch").count() == 1
+        raise RuntimeError("the answer could not be made")
+    assert not AccessLog.objects.filter(action="test.batch").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_a_batch_commits_and_a_failed_one_leaves_nothing(citizen):
+    sqlbatch.run([sqlbatch.insert(_row(citizen))])
+    assert AccessLog.objects.filter(action="test.batch").count() == 1
+    with pytest.raises(RuntimeError), sqlbatch.atomic() as batch:
+        batch.run([sqlbatch.insert(_row(citizen))])
+        raise RuntimeError("the answer could not be made")
+    assert AccessLog.objects.filter(action="test.batch").count() == 1
+    assert connection.get_autocommit() and not connection.in_atomic_block
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_a_prepared_cursor_has_postgresql_plan_its_statement_once_per_connection(citizen):
+    sql = 'SELECT "id" FROM "identity_user" WHERE "id" = %s'
+    for _ in range(6):
+        with sqlbatch.prepared_cursor() as cursor:
+            cursor.execute(sql, [citizen.pk])
+            assert cursor.fetchone() == (citizen.pk,)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "identity_user" WHERE "id" = $1' in statement for statement in prepared)
