@@ -207,18 +207,44 @@ def insert(
     assert pk is not None
     fields = [f for f in opts.concrete_fields if f is not pk or getattr(instance, f.attname) is not None]
     values = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
-    columns = ", ".join(f'"{f.column}"' for f in fields)
-    if connection.vendor == "postgresql":
-        # INSERT … SELECT gives literals no column type: cast each to its column's type.
-        placeholders = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
-    else:
-        placeholders = ", ".join("%s" for _ in fields)
-    table = f'"{opts.db_table}"'
-    returning = f' RETURNING "{pk.column}"'
+    head, returning = _insert_sql(type(instance), using, tuple(f.attname for f in fields))
     if where is None:
-        return Statement(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){returning}", values)
-    sql = f"INSERT INTO {table} ({columns}) SELECT {placeholders} WHERE {where.sql}{returning}"
+        return Statement(f"{head} VALUES ({_placeholders(connection, fields)}){returning}", values)
+    sql = f"{head} SELECT {_placeholders(connection, fields)} WHERE {where.sql}{returning}"
     return Statement(sql, [*values, *where.params])
+
+
+_INSERT_SQL: dict[tuple[type[models.Model], str, tuple[str, ...]], tuple[str, str]] = {}
+_PLACEHOLDERS: dict[tuple[str, tuple[Any, ...]], str] = {}
+
+
+def _insert_sql(model: type[models.Model], using: str, attnames: tuple[str, ...]) -> tuple[str, str]:
+    """``INSERT INTO t (columns)`` and ``RETURNING pk`` of a model, made once (the reads insert on every call)."""
+    key = (model, using, attnames)
+    found = _INSERT_SQL.get(key)
+    if found is None:
+        opts = model._meta
+        assert opts.pk is not None
+        by_attname = {f.attname: f for f in opts.concrete_fields}
+        columns = ", ".join(f'"{by_attname[name].column}"' for name in attnames)
+        found = _INSERT_SQL[key] = (
+            f'INSERT INTO "{opts.db_table}" ({columns})',
+            f' RETURNING "{opts.pk.column}"',
+        )
+    return found
+
+
+def _placeholders(connection: Any, fields: Sequence[Any]) -> str:
+    key = (connection.alias, tuple(fields))
+    found = _PLACEHOLDERS.get(key)
+    if found is None:
+        if connection.vendor == "postgresql":
+            # INSERT … SELECT gives literals no column type: cast each to its column's type.
+            found = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
+        else:
+            found = ", ".join("%s" for _ in fields)
+        _PLACEHOLDERS[key] = found
+    return found
 
 
 @contextmanager

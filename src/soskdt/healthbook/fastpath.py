@@ -140,8 +140,7 @@ SELECT "ins"."id", "acc"."last_synced_at", "acc"."sex", "acc"."birth_year", "acc
     {_json_rows("healthbook_drugline", "d", _DRUG_COLUMNS)},
     {_json_rows("healthbook_clinicalnote", "n", _NOTE_COLUMNS)},
     (SELECT json_agg(json_build_array("fn"."code", "fn"."name"))::text FROM "registry_facility" "fn"
-     WHERE "fn"."code" = ANY(string_to_array(replace(concat_ws(';', "v"."referred_from", "v"."referred_to",
-        "v"."primary_care_codes", "rf"."from_facility_code", "rf"."to_facility_code"), ' ', ''), ';')))
+     WHERE "fn"."code" = ANY({reads.NAMED_FACILITY_CODES_PG}))
 FROM "ins" CROSS JOIN "acc"
 INNER JOIN "healthbook_visit" "v" ON "v"."id" = %(visit)s AND {_VISIBLE}
 INNER JOIN "registry_facility" "f" ON "f"."id" = "v"."facility_id"
@@ -263,16 +262,7 @@ def visits_for_year(
     access = _access(viewer, rows[0])
     total = rows[0][_HEAD]
     items = [_summary(row[_HEAD + 1 :]) for row in rows if row[_HEAD + 1] is not None]
-    etag = reads._etag(
-        "year",
-        access.citizen.pk,
-        access.book.last_synced_at,
-        year,
-        page,
-        page_size,
-        total,
-        [(v.id, v.version) for v in items],
-    )
+    etag = reads.year_etag(access, year, page, page_size, total, items)
     if etag_matches(if_none_match, etag):
         return Read(etag, None)
     return Read(etag, YearVisits(access, year, Page(items, page, page_size, total)))

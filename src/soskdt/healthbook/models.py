@@ -746,7 +746,7 @@ class AccessLog(models.Model):
 
     Append-only. Rows of one book owner form a SHA-256 chain (``hash = sha256(prev_hash + canonical row)``,
     ``healthbook.access``): a removed or edited row breaks it. The unique (owner, prev_hash) refuses a fork.
-    Written only by ``healthbook.access.record_access``.
+    Written only through ``healthbook.access`` (``record_access``; the reads add ``new_row`` to their batch).
     """
 
     owner = models.ForeignKey(

@@ -995,17 +995,7 @@ def visits_for_year(
         def finish(results: list[Rows]) -> Read[YearVisits]:
             total = results[0].rows[0][0]
             items = [_shown_summary(access, _summary(row)) for row in results[1].rows]
-            etag = _etag(
-                "year",
-                access.citizen.pk,
-                access.book.last_synced_at,
-                year,
-                page,
-                page_size,
-                total,
-                [(v.id, v.version) for v in items],
-                *_scope_extra(access),
-            )
+            etag = year_etag(access, year, page, page_size, total, items)
             if etag_matches(if_none_match, etag):
                 return Read(etag, None)
             return Read(etag, YearVisits(access, year, Page(items, page, page_size, total)))
@@ -1021,6 +1011,23 @@ def visits_for_year(
         target=f"year:{year}",
         grant=grant,
         plan=plan,
+    )
+
+
+def year_etag(
+    access: BookAccess, year: int, page: int, page_size: int, total: int, items: list[VisitSummary]
+) -> str:
+    """The ETag of a page of a year's visits (``fastpath`` answers the same page with the same tag)."""
+    return _etag(
+        "year",
+        access.citizen.pk,
+        access.book.last_synced_at,
+        year,
+        page,
+        page_size,
+        total,
+        [(v.id, v.version) for v in items],
+        *_scope_extra(access),
     )
 
 
@@ -1041,19 +1048,19 @@ def _visit_summary_statement(access: BookAccess, visit_id: int) -> Statement:
     )
 
 
+#: PostgreSQL: the facility codes a visit names (referral ends, the card's primary-care facilities), as an
+#: array, from ``"v"`` (the visit) and ``"rf"`` (its referral, outer-joined).
+NAMED_FACILITY_CODES_PG = (
+    'string_to_array(replace(concat_ws(\';\', "v"."referred_from", "v"."referred_to", '
+    '"v"."primary_care_codes", "rf"."from_facility_code", "rf"."to_facility_code"), \' \', \'\'), \';\')'
+)
+
+
 def _facility_names_statement(visit_id: int) -> Statement:
     """Code and name of the facilities a visit names: referral ends, the card's primary-care facilities."""
-    codes = (
-        'concat_ws(\';\', "v"."referred_from", "v"."referred_to", "v"."primary_care_codes", '
-        '"rf"."from_facility_code", "rf"."to_facility_code")'
-    )
     source = '"healthbook_visit" "v" LEFT JOIN "healthbook_referral" "rf" ON "rf"."visit_id" = "v"."id"'
     if connection.vendor == "postgresql":
-        sql = (
-            'SELECT "f"."code", "f"."name" FROM "registry_facility" "f" WHERE "f"."code" IN '
-            f'(SELECT btrim("c") FROM {source}, unnest(string_to_array({codes}, \';\')) AS "c" '
-            'WHERE "v"."id" = %s)'
-        )
+        match = f'"f"."code" = ANY({NAMED_FACILITY_CODES_PG})'
     else:
         # A few facilities in the embedded database: the list is matched as text.
         joined = (
@@ -1061,10 +1068,8 @@ def _facility_names_statement(visit_id: int) -> Statement:
             "|| ';' || coalesce(\"v\".\"primary_care_codes\", '') || ';' || coalesce(\"rf\".\"from_facility_code\", '') "
             "|| ';' || coalesce(\"rf\".\"to_facility_code\", ''), ' ', '') || ';'"
         )
-        sql = (
-            f'SELECT "f"."code", "f"."name" FROM "registry_facility" "f", {source} '
-            f'WHERE "v"."id" = %s AND instr({joined}, \';\' || "f"."code" || \';\') > 0'
-        )
+        match = f"instr({joined}, ';' || \"f\".\"code\" || ';') > 0"
+    sql = f'SELECT "f"."code", "f"."name" FROM "registry_facility" "f", {source} WHERE "v"."id" = %s AND {match}'
     return Statement(sql, [visit_id])
 
 
