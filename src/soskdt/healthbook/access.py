@@ -67,23 +67,69 @@ def _utc(moment: dt.datetime) -> str:
 
 def canonical(row: AccessLog) -> str:
     """The row's fields in a fixed order as compact JSON (what the chain hashes)."""
-    return json.dumps(
-        [
-            row.owner_id,
-            row.actor_id,
-            row.actor_kind,
-            row.facility_id,
-            row.action,
-            row.target,
-            row.outcome,
-            _utc(row.at),
-            row.ip_address,
-            row.user_agent,
-            row.channel,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    return _compact([row.owner_id, row.actor_id, *_tail_fields(row)])
+
+
+@dataclass(frozen=True, slots=True)
+class LogFields:
+    """A row's fields but its owner, actor and chain: what a statement that knows those inserts."""
+
+    actor_kind: str
+    facility_id: int | None
+    action: str
+    target: str
+    outcome: str
+    at: dt.datetime
+    ip_address: str | None
+    user_agent: str
+    channel: str
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        actor_kind: str,
+        action: str,
+        context: AccessContext,
+        target: str = "",
+        outcome: str = AccessOutcome.SUCCESS,
+    ) -> LogFields:
+        if context.channel not in AccessChannel.values:
+            raise ValueError(f"unknown channel {context.channel!r}")
+        return cls(
+            actor_kind=actor_kind,
+            facility_id=context.facility_id,
+            action=action,
+            target=target[:64],
+            outcome=outcome,
+            at=timezone.now(),
+            ip_address=context.ip_address,
+            user_agent=context.user_agent[:USER_AGENT_MAX],
+            channel=context.channel,
+        )
+
+
+def canonical_tail(fields: LogFields) -> str:
+    """``canonical`` of a row with these fields without its opening ``[owner,actor,``."""
+    return _compact(_tail_fields(fields))[1:]
+
+
+def _tail_fields(row: AccessLog | LogFields) -> list[object]:
+    return [
+        row.actor_kind,
+        row.facility_id,
+        row.action,
+        row.target,
+        row.outcome,
+        _utc(row.at),
+        row.ip_address,
+        row.user_agent,
+        row.channel,
+    ]
+
+
+def _compact(values: list[object]) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def chain_hash(prev_hash: str, row: AccessLog) -> str:
@@ -102,21 +148,22 @@ def new_row(
     outcome: str = AccessOutcome.SUCCESS,
 ) -> AccessLog:
     """Build (not save) the next row of ``owner_id``'s chain after ``prev_hash`` (None: the first row)."""
-    if context.channel not in AccessChannel.values:
-        raise ValueError(f"unknown channel {context.channel!r}")
+    fields = LogFields.of(
+        actor_kind=actor_kind, action=action, context=context, target=target, outcome=outcome
+    )
     prev = prev_hash or GENESIS_HASH
     row = AccessLog(
         owner_id=owner_id,
         actor_id=actor_id,
-        actor_kind=actor_kind,
-        facility_id=context.facility_id,
-        action=action,
-        target=target[:64],
-        outcome=outcome,
-        at=timezone.now(),
-        ip_address=context.ip_address,
-        user_agent=context.user_agent[:USER_AGENT_MAX],
-        channel=context.channel,
+        actor_kind=fields.actor_kind,
+        facility_id=fields.facility_id,
+        action=fields.action,
+        target=fields.target,
+        outcome=fields.outcome,
+        at=fields.at,
+        ip_address=fields.ip_address,
+        user_agent=fields.user_agent,
+        channel=fields.channel,
         prev_hash=prev,
     )
     row.hash = chain_hash(prev, row)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Literal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
 from pydantic import ConfigDict
@@ -37,7 +40,14 @@ from soskdt.healthbook.reads import (
 )
 from soskdt.healthbook.selectors import BookAccess, Who
 from soskdt.identity.api import ErrorRead
-from soskdt.identity.auth import api_auth, require_citizen
+from soskdt.identity.auth import (
+    APP_VERSION_HEADER,
+    api_auth,
+    deferred_api_auth,
+    require_citizen,
+    settle,
+    unchecked_bearer,
+)
 from soskdt.identity.models import User
 
 PREFIX = "/me/book/"
@@ -467,8 +477,32 @@ def _book_token(request: HttpRequest) -> str | None:
     return request.headers.get(BOOK_TOKEN_HEADER)
 
 
+def _fast_request(request: HttpRequest, params: BookParams) -> dict[str, Any] | None:
+    """What ``fastpath`` takes from a request of one's own book with an unchecked bearer token, or None
+    (someone else's book, or the session): then ``settle`` and ``reads`` answer."""
+    bearer = unchecked_bearer(request)
+    if bearer is None or params.citizen is not None:
+        return None
+    return {
+        "bearer": bearer,
+        "book_token": _book_token(request),
+        "app_version": request.headers.get(APP_VERSION_HEADER),
+        "context": _context(request),
+        "if_none_match": request.headers.get("If-None-Match"),
+    }
+
+
 def _gate(request: HttpRequest) -> Callable[[BookAccess], bool]:
     return services.BookTokenGate(_book_token(request))
+
+
+class _Encoder(NinjaJSONEncoder):
+    """Ninja's encoder, trying first what a book's answer holds most of: dates and times."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.date):  # datetimes too
+            return DjangoJSONEncoder.default(self, o)
+        return super().default(o)
 
 
 def _answer(read: Read[Any], build: Callable[[Any], dict[str, Any]]) -> HttpResponse:
@@ -481,7 +515,7 @@ def _answer(read: Read[Any], build: Callable[[Any], dict[str, Any]]) -> HttpResp
         answer = HttpResponse(status=304)
     else:
         answer = HttpResponse(
-            json.dumps(build(read.data), cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
+            json.dumps(build(read.data), cls=_Encoder), content_type="application/json; charset=utf-8"
         )
     answer["ETag"] = read.etag
     answer["Cache-Control"] = "private, no-cache"
@@ -508,7 +542,11 @@ def _visit_item(v: VisitSummary) -> dict[str, Any]:
 
 def _visit_list(content: YearVisits) -> dict[str, Any]:
     """A ``VisitList``."""
-    page = content.page
+    return _page_list(content.page)
+
+
+def _page_list(page: Page[VisitSummary]) -> dict[str, Any]:
+    """A ``VisitList`` of a page of visits."""
     return {
         "items": [_visit_item(v) for v in page.items],
         "page": page.page,
@@ -604,6 +642,12 @@ def _section(section: present.Section | None) -> dict[str, Any] | None:
     }
 
 
+@lru_cache(maxsize=16)
+def _tabs(language: str | None) -> list[dict[str, str]]:
+    # ``language`` is the active one: it keys the cache (the labels are translated on first use).
+    return [{"code": spec.key, "label": str(spec.label)} for spec in reads.TABS.values()]
+
+
 def _visit_read(detail: VisitDetail) -> dict[str, Any]:
     """A ``VisitRead``."""
     v = detail.visit
@@ -638,7 +682,7 @@ def _visit_read(detail: VisitDetail) -> dict[str, Any]:
         "discharge_paper": _section(present.discharge_section(detail)),
         "referral": _section(present.referral_section(detail)),
         "follow_up": _section(present.follow_up_section(detail)),
-        "tabs": [{"code": spec.key, "label": str(spec.label)} for spec in reads.TABS.values()],
+        "tabs": _tabs(get_language()),
     }
 
 
@@ -850,34 +894,30 @@ def years(request: HttpRequest, params: Query[BookParams]) -> HttpResponse:
     response={200: VisitList, **_READ_ERRORS},
     summary="Các đợt khám của một năm",
     description="Mới nhất trước; phân trang bằng page, page_size.",
+    auth=deferred_api_auth,
 )
 def visits_of_year(
     request: HttpRequest,
     params: Query[PageParams],
     year: int = Path(..., ge=1900, le=2200),
 ) -> Any:
+    asked = _fast_request(request, params)
+    if asked is not None:
+        fast = fastpath.visits_for_year(year=year, page=params.page, page_size=params.page_size, **asked)
+        if fast is not None:
+            return _answer(fast, _page_list)
+    settle(request)
     viewer = _viewer(request)
-    read = fastpath.visits_for_year(
+    read = reads.visits_for_year(
         viewer=viewer,
-        who_given=params.citizen is not None,
+        who=_who(viewer, params),
         year=year,
         page=params.page,
         page_size=params.page_size,
-        book_token=_book_token(request),
+        gate=_gate(request),
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    if read is None:
-        read = reads.visits_for_year(
-            viewer=viewer,
-            who=_who(viewer, params),
-            year=year,
-            page=params.page,
-            page_size=params.page_size,
-            gate=_gate(request),
-            context=_context(request),
-            if_none_match=request.headers.get("If-None-Match"),
-        )
     return _answer(read, _visit_list)
 
 
@@ -908,26 +948,28 @@ def year_tab(
     return _answer(read, _tab_read)
 
 
-@router.get("visits/{visit_id}", response={200: VisitRead, **_READ_ERRORS}, summary="Chi tiết đợt khám")
+@router.get(
+    "visits/{visit_id}",
+    response={200: VisitRead, **_READ_ERRORS},
+    summary="Chi tiết đợt khám",
+    auth=deferred_api_auth,
+)
 def visit_detail(request: HttpRequest, visit_id: int, params: Query[BookParams]) -> HttpResponse:
+    asked = _fast_request(request, params)
+    if asked is not None:
+        fast = fastpath.visit_detail(visit_id=visit_id, **asked)
+        if fast is not None:
+            return _answer(fast, _visit_read)
+    settle(request)
     viewer = _viewer(request)
-    read = fastpath.visit_detail(
+    read = reads.visit_detail(
         viewer=viewer,
-        who_given=params.citizen is not None,
+        who=_who(viewer, params),
         visit_id=visit_id,
-        book_token=_book_token(request),
+        gate=_gate(request),
         context=_context(request),
         if_none_match=request.headers.get("If-None-Match"),
     )
-    if read is None:
-        read = reads.visit_detail(
-            viewer=viewer,
-            who=_who(viewer, params),
-            visit_id=visit_id,
-            gate=_gate(request),
-            context=_context(request),
-            if_none_match=request.headers.get("If-None-Match"),
-        )
     return _answer(read, _visit_read)
 
 

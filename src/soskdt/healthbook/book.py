@@ -42,6 +42,7 @@ from soskdt.healthbook.models import (
 )
 from soskdt.healthbook.selectors import BookAccess, Who, book_access, viewer_citizen_id
 from soskdt.identity.models import User
+from soskdt.identity.services import token_prefix
 
 LEVEL2_REQUIRED = define(
     "BOOK_LEVEL2_REQUIRED",
@@ -359,9 +360,16 @@ def issue_book_token(*, user: User, book: Book) -> tuple[str, BookToken]:
     return plaintext, token
 
 
-def _token_prefix(plaintext: str | None) -> str | None:
-    prefix, dot, _secret = (plaintext or "").strip().partition(".")
-    return prefix if dot and len(prefix) == 12 else None
+_token_prefix = token_prefix  # book tokens have the API tokens' shape
+
+
+def book_token_digests(plaintext: str) -> list[str]:
+    """The digests ``plaintext`` would have under the current key and each fallback key, in that order."""
+    text = plaintext.strip()
+    return [
+        _token_digest(text, key)
+        for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
+    ]
 
 
 def book_token_valid(
@@ -381,8 +389,7 @@ def book_token_valid(
         return False
     if token.revoked_at is not None or timezone.now() >= token.expires_at:
         return False
-    keys = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
-    return any(hmac.compare_digest(token.digest, _token_digest(text, key)) for key in keys)
+    return any(hmac.compare_digest(token.digest, digest) for digest in book_token_digests(text))
 
 
 class BookTokenGate:

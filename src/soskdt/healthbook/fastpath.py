@@ -2,17 +2,19 @@
 
 *Visits of one year* and *one visit with all its items* are what the citizen app asks for most. Here
 each is one SQL statement, planned once per connection (``sqlbatch.prepared_cursor``): it checks the
-book is open and the ``X-Book-Token`` is a live token of this account for this book, reads the content,
-and appends the access-log row chained after the book's last one, all in one implicit transaction
-(so one round trip, one commit). The statement does only what ``healthbook.reads`` would let succeed;
-anything else (another person's book, a locked or closed book, a visit the book does not show, another
-database) makes it return nothing and the caller falls back to ``healthbook.reads``, which decides the
-exact answer (its error, or the same content). ``test_fast_book_reads.py`` holds the two paths to the
+bearer token (what ``identity.services.use_api_token`` checks: live, its account active, a level-2
+citizen), that the book is open and the ``X-Book-Token`` is a live token of this account for this book,
+reads the content, and appends the access-log row chained after the book's last one, all in one
+implicit transaction (so one round trip, one commit). The statement does only what ``healthbook.reads``
+would let succeed; anything else (a bad bearer token, another person's book, a locked or closed book, a
+visit the book does not show, another database) makes it return nothing and the caller checks the
+bearer token as usual (``identity.auth.settle``) and falls back to ``healthbook.reads``, which decides
+the exact answer (its error, or the same content). ``test_fast_book_reads.py`` holds the two paths to the
 same answers, ETags and log rows. docs/decisions/0005-book-read-path.md says why it exists.
 
 The log row's hash is ``sha256(prev_hash + canonical(row))`` as everywhere (``healthbook.access``):
-Python builds the canonical text of the row, the statement takes ``prev_hash`` from the book's last row
-and hashes. Two reads of one book racing for the same ``prev_hash`` meet the unique (owner, prev_hash):
+Python builds the canonical text of the row but its owner and actor (``canonical_tail``), the statement
+puts those two in front, takes ``prev_hash`` from the book's last row and hashes. Two reads of one book racing for the same ``prev_hash`` meet the unique (owner, prev_hash):
 the loser's statement fails as a whole and is run again.
 
 Unlike ``healthbook.reads``, the row commits before Python encodes the answer: a failure while encoding
@@ -26,23 +28,23 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from soskdt.core import sqlbatch
 from soskdt.core.sqlbatch import Loader
 from soskdt.healthbook import book as book_services
 from soskdt.healthbook import reads, terms
-from soskdt.healthbook.access import AccessContext, canonical, chain_retry, new_row
+from soskdt.healthbook.access import AccessContext, LogFields, canonical_tail, chain_retry
 from soskdt.healthbook.models import GENESIS_HASH, ActorKind, Book, ClinicalNote
 from soskdt.healthbook.reads import (
     Page,
     Read,
     VisitDetail,
-    YearVisits,
+    VisitSummary,
     _drug,
     _page_bounds,
     _summary,
@@ -53,21 +55,28 @@ from soskdt.healthbook.reads import (
 )
 from soskdt.healthbook.selectors import BookAccess
 from soskdt.identity.models import AccountKind, User
+from soskdt.identity.services import token_digests, token_prefix, token_used
 from soskdt.registry.models import Citizen
 
-# The book is open to this account with this token, now: the same rules as ``book.require_open`` and
-# ``book.book_token_valid``. One row (the owner's) or none.
+# The bearer token is live, its account an active level-2 citizen's, whose book is open to this account
+# with this book token, now: the rules of ``use_api_token``, ``book.require_open`` and
+# ``book.book_token_valid``. One row or none.
 _ACCESS = """
 acc AS (
-    SELECT "b"."citizen_id" AS "cid", "b"."last_synced_at", "c"."sex", "c"."birth_year", "c"."birth_month",
+    SELECT "b"."citizen_id" AS "cid", "u"."id" AS "uid", "t"."id" AS "tid", "t"."last_used_at",
+           "u"."app_version", "b"."last_synced_at", "c"."sex", "c"."birth_year", "c"."birth_month",
            "c"."birth_day"
-    FROM "healthbook_book" "b"
+    FROM "identity_apitoken" "t"
+    INNER JOIN "identity_user" "u" ON "u"."id" = "t"."user_id"
+    INNER JOIN "healthbook_book" "b" ON "b"."citizen_id" = "u"."citizen_id"
     INNER JOIN "registry_citizen" "c" ON "c"."id" = "b"."citizen_id"
-    INNER JOIN "healthbook_booktoken" "bt" ON "bt"."book_id" = "b"."id"
-    WHERE "b"."citizen_id" = %(cid)s
+    INNER JOIN "healthbook_booktoken" "bt" ON "bt"."book_id" = "b"."id" AND "bt"."user_id" = "u"."id"
+    WHERE "t"."prefix" = %(bearer_prefix)s AND "t"."digest" = ANY(%(bearer_digests)s)
+      AND "t"."revoked_at" IS NULL AND "t"."expires_at" > %(now)s
+      AND "u"."is_active" AND "u"."kind" = %(citizen)s AND "u"."assurance_level" = 2
       AND "b"."activated_at" IS NOT NULL AND "b"."terms_accepted_at" IS NOT NULL
       AND "b"."terms_version" = %(terms)s
-      AND "bt"."prefix" = %(prefix)s AND "bt"."user_id" = %(uid)s AND "bt"."digest" = ANY(%(digests)s)
+      AND "bt"."prefix" = %(prefix)s AND "bt"."digest" = ANY(%(digests)s)
       AND "bt"."revoked_at" IS NULL AND "bt"."expires_at" > %(now)s
 )"""
 
@@ -76,30 +85,46 @@ _INSERT = """
 ins AS (
     INSERT INTO "healthbook_accesslog" ("owner_id", "actor_id", "actor_kind", "facility_id", "action",
         "target", "outcome", "at", "ip_address", "user_agent", "channel", "prev_hash", "hash")
-    SELECT "acc"."cid", %(actor)s, %(actor_kind)s, NULL, %(action)s, %(target)s, %(outcome)s, %(at)s,
+    SELECT "acc"."cid", "acc"."uid", %(actor_kind)s, NULL, %(action)s, %(target)s, %(outcome)s, %(at)s,
         CAST(%(ip)s AS inet), %(ua)s, %(channel)s, "h"."prev",
-        encode(sha256(convert_to("h"."prev" || %(canonical)s, 'UTF8')), 'hex')
+        encode(sha256(convert_to(
+            "h"."prev" || '[' || "acc"."cid"::text || ',' || "acc"."uid"::text || ',' || %(tail)s, 'UTF8'
+        )), 'hex')
     FROM "acc", LATERAL (
         SELECT COALESCE((SELECT "l"."hash" FROM "healthbook_accesslog" "l" WHERE "l"."owner_id" = "acc"."cid"
                          ORDER BY "l"."id" DESC LIMIT 1), %(genesis)s) AS "prev"
+        OFFSET 0  -- read the head once, not once per use of "prev"
     ) "h"
     WHERE {guard}
     RETURNING "id"
 )"""
 
 _VISIBLE = '"v"."citizen_id" = "acc"."cid" AND "v"."linked_at" <= "acc"."last_synced_at"'
+# What every statement answers first (``_Head``), then its content.
+_HEAD_NAMES = (
+    "cid",
+    "uid",
+    "tid",
+    "last_used_at",
+    "app_version",
+    "last_synced_at",
+    "sex",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+)
+_HEAD_COLUMNS = ", ".join(f'"acc"."{name}"' for name in _HEAD_NAMES)
+_HEAD = len(_HEAD_NAMES)
 
-_YEAR_SQL = (
+_YEAR_SQL = sqlbatch.Numbered(
     "WITH"
     + _ACCESS
     + ","
     + _INSERT.format(guard="TRUE")
-    + f"""
-SELECT "ins"."id", "acc"."last_synced_at", "acc"."sex", "acc"."birth_year", "acc"."birth_month",
-    "acc"."birth_day",
-    (SELECT COUNT(*) FROM "healthbook_visit" "v" WHERE {_VISIBLE} AND "v"."visit_year" = %(year)s),
-    "p".*
-FROM "ins" CROSS JOIN "acc"
+    + f""",
+n AS (SELECT COUNT(*) AS "total" FROM "healthbook_visit" "v", "acc" WHERE {_VISIBLE} AND "v"."visit_year" = %(year)s)
+SELECT {_HEAD_COLUMNS}, "n"."total", "p".*
+FROM "ins" CROSS JOIN "acc" CROSS JOIN "n"
 LEFT JOIN LATERAL (
     SELECT {reads._SUMMARY_COLUMNS} FROM {reads._VISITS}
     WHERE {_VISIBLE} AND "v"."visit_year" = %(year)s
@@ -126,7 +151,7 @@ _PAPER_JOINS = " ".join(
     f'LEFT JOIN "{loader.model._meta.db_table}" "{alias}" ON "{alias}"."visit_id" = "v"."id"'
     for _name, loader, alias in reads._PAPERS
 )
-_VISIT_SQL = (
+_VISIT_SQL = sqlbatch.Numbered(
     "WITH"
     + _ACCESS
     + ","
@@ -134,8 +159,7 @@ _VISIT_SQL = (
         guard=f'EXISTS (SELECT 1 FROM "healthbook_visit" "v" WHERE "v"."id" = %(visit)s AND {_VISIBLE})'
     )
     + f"""
-SELECT "ins"."id", "acc"."last_synced_at", "acc"."sex", "acc"."birth_year", "acc"."birth_month",
-    "acc"."birth_day", {reads._VISIT.columns("v")}, "f"."name",
+SELECT {_HEAD_COLUMNS}, {reads._VISIT.columns("v")}, "f"."name",
     {", ".join(loader.columns(alias) for _name, loader, alias in reads._PAPERS)},
     {_json_rows("healthbook_drugline", "d", _DRUG_COLUMNS)},
     {_json_rows("healthbook_clinicalnote", "n", _NOTE_COLUMNS)},
@@ -146,126 +170,140 @@ INNER JOIN "healthbook_visit" "v" ON "v"."id" = %(visit)s AND {_VISIBLE}
 INNER JOIN "registry_facility" "f" ON "f"."id" = "v"."facility_id"
 {_PAPER_JOINS}"""
 )
-_HEAD = 6  # columns before the content: log row id, last sync, sex, birth year/month/day
 
 
-def _eligible(viewer: Any, who_given: bool, book_token: str | None) -> bool:
-    """Own book, citizen at level 2, on PostgreSQL: else ``reads`` answers (and explains any refusal)."""
-    return (
-        connection.vendor == "postgresql"
-        and not who_given
-        and isinstance(viewer, User)
-        and viewer.is_active
-        and viewer.kind == AccountKind.CITIZEN
-        and viewer.citizen_id is not None
-        and viewer.assurance_level == 2
-        and book_services._token_prefix(book_token) is not None
-    )
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """Who read, as the statement found them (its first ``_HEAD`` columns)."""
 
-
-def _params(viewer: User, book_token: str, row: Any) -> dict[str, Any]:
-    text = book_token.strip()
-    keys = (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
-    return {
-        "cid": viewer.citizen_id,
-        "uid": viewer.pk,
-        "terms": terms.CURRENT_VERSION,
-        "prefix": book_services._token_prefix(text),
-        "digests": [book_services._token_digest(text, key) for key in keys],
-        "now": row.at,
-        "actor": row.actor_id,
-        "actor_kind": row.actor_kind,
-        "action": row.action,
-        "target": row.target,
-        "outcome": row.outcome,
-        "at": row.at,
-        "ip": row.ip_address,
-        "ua": row.user_agent,
-        "channel": row.channel,
-        "canonical": canonical(row),
-        "genesis": GENESIS_HASH,
-    }
+    citizen_id: int
+    user_id: int
+    token_id: int
+    token_last_used_at: dt.datetime | None
+    app_version: str
+    last_synced_at: dt.datetime | None
+    sex: str
+    birth_year: int
+    birth_month: int | None
+    birth_day: int | None
 
 
 def _run(
-    sql: str,
-    viewer: User,
-    book_token: str,
+    statement: sqlbatch.Numbered,
+    *,
+    bearer: str,
+    book_token: str | None,
+    app_version: str | None,
     context: AccessContext,
     action: str,
     target: str,
     extra: dict[str, Any],
-) -> list[tuple[Any, ...]]:
-    """Run a read's statement; retry when another read of the book took the same place in the chain."""
+) -> tuple[_Head, list[tuple[Any, ...]]] | None:
+    """Run a read's statement (None: it did not answer); retry when another read of the book took the
+    same place in the chain. Then write what a checked bearer token writes (``token_used``)."""
+    if connection.vendor != "postgresql":
+        return None
+    bearer_prefix, prefix = token_prefix(bearer), token_prefix(book_token)
+    if bearer_prefix is None or prefix is None:
+        return None
+    assert book_token is not None
+    params: dict[str, Any] = {
+        "bearer_prefix": bearer_prefix,
+        "bearer_digests": token_digests(bearer),
+        "citizen": AccountKind.CITIZEN,
+        "terms": terms.CURRENT_VERSION,
+        "prefix": prefix,
+        "digests": book_services.book_token_digests(book_token),
+        "genesis": GENESIS_HASH,
+        **extra,
+    }
     attempt = 0
     while True:
         attempt += 1
-        row = new_row(
-            owner_id=int(viewer.citizen_id or 0),
-            actor_id=viewer.pk,
-            actor_kind=ActorKind.CITIZEN,
-            action=action,
-            target=target,
-            context=context,
-            prev_hash=None,
-        )
-        params = _params(viewer, book_token, row) | extra
+        fields = LogFields.of(actor_kind=ActorKind.CITIZEN, action=action, target=target, context=context)
+        params |= {
+            "now": fields.at,
+            "actor_kind": fields.actor_kind,
+            "action": fields.action,
+            "target": fields.target,
+            "outcome": fields.outcome,
+            "at": fields.at,
+            "ip": fields.ip_address,
+            "ua": fields.user_agent,
+            "channel": fields.channel,
+            "tail": canonical_tail(fields),
+        }
         try:
             # Inside a caller's transaction a savepoint lets a refused row be retried.
             with (
                 transaction.atomic() if connection.in_atomic_block else nullcontext(),
-                sqlbatch.prepared_cursor() as cursor,
+                sqlbatch.prepared_cursor(numbered=True) as cursor,
             ):
-                cursor.execute(sql, params)
-                return cursor.fetchall()
+                cursor.execute(statement.text, statement.values(params))
+                rows = cursor.fetchall()
+            break
         except IntegrityError as error:
             if not chain_retry(error, attempt):
                 raise
-
-
-def _access(viewer: User, head: Sequence[Any]) -> BookAccess:
-    _log_id, last_synced_at, sex, birth_year, birth_month, birth_day = head[:_HEAD]
-    citizen = Citizen(
-        id=viewer.citizen_id, sex=sex, birth_year=birth_year, birth_month=birth_month, birth_day=birth_day
+    if not rows:
+        return None
+    head = _Head(*rows[0][:_HEAD])
+    token_used(
+        token_id=head.token_id,
+        last_used_at=head.token_last_used_at,
+        user_id=head.user_id,
+        app_version=head.app_version,
+        reported=app_version,
     )
-    book = Book(citizen=citizen, last_synced_at=last_synced_at)
+    return head, rows
+
+
+def _access(head: _Head) -> BookAccess:
+    citizen = Citizen(
+        id=head.citizen_id,
+        sex=head.sex,
+        birth_year=head.birth_year,
+        birth_month=head.birth_month,
+        birth_day=head.birth_day,
+    )
+    viewer = User(id=head.user_id, kind=AccountKind.CITIZEN, citizen_id=head.citizen_id, assurance_level=2)
+    book = Book(citizen=citizen, last_synced_at=head.last_synced_at)
     return BookAccess(book=book, citizen=citizen, viewer=viewer, actor_kind=ActorKind.CITIZEN)
 
 
 def visits_for_year(
     *,
-    viewer: Any,
-    who_given: bool,
+    bearer: str,
+    book_token: str | None,
+    app_version: str | None,
     year: int,
     page: int,
     page_size: int,
-    book_token: str | None,
     context: AccessContext,
     if_none_match: str | None,
-) -> Read[YearVisits] | None:
-    """``reads.visits_for_year`` of one's own book in one statement, or None: ask ``reads``."""
-    if not _eligible(viewer, who_given, book_token):
-        return None
-    assert book_token is not None
+) -> Read[Page[VisitSummary]] | None:
+    """A page of ``reads.visits_for_year`` of the bearer's own book in one statement, or None: ask
+    ``reads`` (after checking the bearer token as usual)."""
     page, page_size = _page_bounds(page, page_size)
-    rows = _run(
+    found = _run(
         _YEAR_SQL,
-        viewer,
-        book_token,
-        context,
-        "visits.year",
-        f"year:{year}",
-        {"year": year, "limit": page_size, "offset": (page - 1) * page_size},
+        bearer=bearer,
+        book_token=book_token,
+        app_version=app_version,
+        context=context,
+        action="visits.year",
+        target=f"year:{year}",
+        extra={"year": year, "limit": page_size, "offset": (page - 1) * page_size},
     )
-    if not rows:
+    if found is None:
         return None
-    access = _access(viewer, rows[0])
+    head, rows = found
     total = rows[0][_HEAD]
     items = [_summary(row[_HEAD + 1 :]) for row in rows if row[_HEAD + 1] is not None]
-    etag = reads.year_etag(access, year, page, page_size, total, items)
+    etag = reads.year_etag(head.citizen_id, head.last_synced_at, year, page, page_size, total, items)
     if etag_matches(if_none_match, etag):
         return Read(etag, None)
-    return Read(etag, YearVisits(access, year, Page(items, page, page_size, total)))
+    return Read(etag, Page(items, page, page_size, total))
 
 
 def _time(value: str | None) -> dt.datetime | None:
@@ -288,24 +326,29 @@ def _loaded(loader: Loader[Any], row: Sequence[Any], offset: int) -> tuple[Any, 
 
 def visit_detail(
     *,
-    viewer: Any,
-    who_given: bool,
-    visit_id: int,
+    bearer: str,
     book_token: str | None,
+    app_version: str | None,
+    visit_id: int,
     context: AccessContext,
     if_none_match: str | None,
 ) -> Read[VisitDetail] | None:
-    """``reads.visit_detail`` of one's own book in one statement, or None: ask ``reads``."""
-    if not _eligible(viewer, who_given, book_token):
-        return None
-    assert book_token is not None
-    rows = _run(
-        _VISIT_SQL, viewer, book_token, context, "visit.detail", f"visit:{visit_id}", {"visit": visit_id}
+    """``reads.visit_detail`` of the bearer's own book in one statement, or None: ask ``reads`` (after
+    checking the bearer token as usual)."""
+    found = _run(
+        _VISIT_SQL,
+        bearer=bearer,
+        book_token=book_token,
+        app_version=app_version,
+        context=context,
+        action="visit.detail",
+        target=f"visit:{visit_id}",
+        extra={"visit": visit_id},
     )
-    if not rows:
+    if found is None:
         return None
-    row = rows[0]
-    access = _access(viewer, row)
+    head, (row, *_more) = found
+    access = _access(head)
     visit, offset = _loaded(reads._VISIT, row, _HEAD)
     etag = _visit_etag("visit", access, visit.pk, visit.version)
     if etag_matches(if_none_match, etag):

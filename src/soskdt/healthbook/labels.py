@@ -6,7 +6,10 @@ book never imports ``ingestion``. A code without a label is shown as sent.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from soskdt.healthbook.models import DischargeType, ServiceCategory, TreatmentOutcome, VisitType
@@ -98,6 +101,12 @@ ANAESTHESIA: dict[int, Promise] = {
 def _choice(choices: type, value: object) -> str:
     if value in (None, ""):
         return ""
+    return _label(choices, value, get_language())
+
+
+@lru_cache(maxsize=2048)
+def _label(choices: type, value: object, language: str | None) -> str:
+    # Translating a lazy label costs more than the rest of a list line: once per code and language.
     try:
         return str(choices(value).label)
     except ValueError:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from soskdt.core.translation import translator
 from soskdt.healthbook import labels
 from soskdt.healthbook.reads import VisitDetail
 
@@ -74,6 +74,7 @@ def _rows(*pairs: tuple[str, str | None]) -> list[tuple[str, str]]:
 
 def administrative(detail: VisitDetail) -> Section:
     """*Thông tin hành chính*, as the facility sent it with the visit."""
+    _ = translator()
     v = detail.visit
     birth = fmt_date(v.birth_date) if v.birth_date else (str(v.birth_year) if v.birth_year else "")
     return Section(
@@ -107,6 +108,7 @@ def administrative(detail: VisitDetail) -> Section:
 
 def visit_section(detail: VisitDetail) -> Section:
     """*Đợt khám, chữa bệnh*: where, when, why, how it ended."""
+    _ = translator()
     v = detail.visit
     return Section(
         "visit",
@@ -135,6 +137,7 @@ def visit_section(detail: VisitDetail) -> Section:
 
 def record_summary_section(detail: VisitDetail) -> Section | None:
     """*Tóm tắt hồ sơ bệnh án* (XML8)."""
+    _ = translator()
     s = detail.record_summary
     if s is None:
         return None
@@ -158,6 +161,7 @@ def record_summary_section(detail: VisitDetail) -> Section | None:
 
 def discharge_section(detail: VisitDetail) -> Section | None:
     """*Giấy ra viện* (XML7)."""
+    _ = translator()
     p = detail.discharge_paper
     if p is None:
         return None
@@ -188,6 +192,7 @@ def discharge_section(detail: VisitDetail) -> Section | None:
 
 def referral_section(detail: VisitDetail) -> Section | None:
     """*Giấy chuyển tuyến* (XML13)."""
+    _ = translator()
     r = detail.referral
     if r is None:
         return None
@@ -217,6 +222,7 @@ def referral_section(detail: VisitDetail) -> Section | None:
 
 def follow_up_section(detail: VisitDetail) -> Section | None:
     """*Giấy hẹn khám lại* (XML14)."""
+    _ = translator()
     f = detail.follow_up
     if f is None:
         return None

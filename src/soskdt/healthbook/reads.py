@@ -995,7 +995,16 @@ def visits_for_year(
         def finish(results: list[Rows]) -> Read[YearVisits]:
             total = results[0].rows[0][0]
             items = [_shown_summary(access, _summary(row)) for row in results[1].rows]
-            etag = year_etag(access, year, page, page_size, total, items)
+            etag = year_etag(
+                access.citizen.pk,
+                access.book.last_synced_at,
+                year,
+                page,
+                page_size,
+                total,
+                items,
+                *_scope_extra(access),
+            )
             if etag_matches(if_none_match, etag):
                 return Read(etag, None)
             return Read(etag, YearVisits(access, year, Page(items, page, page_size, total)))
@@ -1015,19 +1024,26 @@ def visits_for_year(
 
 
 def year_etag(
-    access: BookAccess, year: int, page: int, page_size: int, total: int, items: list[VisitSummary]
+    citizen_id: int,
+    last_synced_at: dt.datetime | None,
+    year: int,
+    page: int,
+    page_size: int,
+    total: int,
+    items: Sequence[VisitSummary],
+    *scope: object,
 ) -> str:
     """The ETag of a page of a year's visits (``fastpath`` answers the same page with the same tag)."""
     return _etag(
         "year",
-        access.citizen.pk,
-        access.book.last_synced_at,
+        citizen_id,
+        last_synced_at,
         year,
         page,
         page_size,
         total,
         [(v.id, v.version) for v in items],
-        *_scope_extra(access),
+        *scope,
     )
 
 

@@ -9,12 +9,14 @@ missing object, so that nobody learns what exists.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 
@@ -27,10 +29,28 @@ from soskdt.identity.selectors import role_set
 APP_VERSION_HEADER = "X-App-Version"
 
 
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>`` from ``POST /auth/token``; records the client's ``X-App-Version``."""
+@dataclass(frozen=True, slots=True)
+class UncheckedBearer:
+    """A bearer token of the right shape that nothing has checked yet (``TokenAuth(deferred=True)``)."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+    plaintext: str
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` from ``POST /auth/token``; records the client's ``X-App-Version``.
+
+    ``deferred``: for operations that check the token inside their own SQL statement (the book's
+    one-statement reads, docs/decisions/0005); a well-shaped token passes as an ``UncheckedBearer`` and the
+    operation either checks it in its statement or calls ``settle``, which checks it as usual.
+    """
+
+    def __init__(self, *, deferred: bool = False) -> None:
+        super().__init__()
+        self.deferred = deferred
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | UncheckedBearer | None:
+        if self.deferred:
+            return UncheckedBearer(token.strip()) if services.token_prefix(token) else None
         api_token = services.use_api_token(token)
         if api_token is None:
             return None
@@ -60,6 +80,28 @@ token_auth = TokenAuth()
 session_auth = SessionAuth()
 # The bearer token first: mobile clients never carry a session cookie.
 api_auth = [token_auth, session_auth]
+# The same, for operations that check a bearer token in their own statement before calling ``settle``.
+deferred_api_auth = [TokenAuth(deferred=True), session_auth]
+
+
+def unchecked_bearer(request: HttpRequest) -> str | None:
+    """The plaintext of a bearer token ``deferred_api_auth`` let through unchecked (None: none such)."""
+    auth = getattr(request, "auth", None)
+    return auth.plaintext if isinstance(auth, UncheckedBearer) else None
+
+
+def settle(request: HttpRequest) -> None:
+    """Finish ``deferred_api_auth``: check an unchecked bearer token as ``api_auth`` would have.
+
+    A token that fails leaves the session to answer, as in ``api_auth``; without either, 401.
+    """
+    plaintext = unchecked_bearer(request)
+    if plaintext is None:
+        return
+    user = token_auth.authenticate(request, plaintext) or session_auth(request)
+    if not user:
+        raise AuthenticationError()
+    request.auth = user  # type: ignore[attr-defined]
 
 
 def api_user(request: HttpRequest) -> User:

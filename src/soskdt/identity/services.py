@@ -180,12 +180,18 @@ def record_app_version(*, user: User, version: str) -> bool:
     who runs which version, so the last reported version is enough; malformed values are ignored.
     """
     version = (version or "").strip()
-    if not _APP_VERSION_RE.match(version) or version == user.app_version:
-        return False
     now = timezone.now()
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(app_version=version, app_version_seen_at=now)
+    if not _write_app_version(user.pk, user.app_version, version, now):
+        return False
     user.app_version, user.app_version_seen_at = version, now
+    return True
+
+
+def _write_app_version(user_id: int, known: str, version: str, now: dt.datetime) -> bool:
+    if not _APP_VERSION_RE.match(version) or version == known:
+        return False
+    with transaction.atomic():
+        User.objects.filter(pk=user_id).update(app_version=version, app_version_seen_at=now)
     return True
 
 
@@ -234,9 +240,27 @@ _FIND_TOKEN_SQL = (
 )
 
 
-def _find_token(plaintext: str) -> ApiToken | None:
+def token_prefix(plaintext: str | None) -> str | None:
+    """The public prefix of a token shaped like the ones ``issue_api_token`` makes (None: not that shape)."""
     prefix, dot, _secret = (plaintext or "").strip().partition(".")
-    if not dot or len(prefix) != 12:
+    return prefix if dot and len(prefix) == 12 else None
+
+
+def token_digests(plaintext: str) -> list[str]:
+    """The digests ``plaintext`` would have under the current key and each fallback key, in that order.
+
+    Tokens issued before a SECRET_KEY rotation keep working while the old key is in SECRET_KEY_FALLBACKS.
+    """
+    text = plaintext.strip()
+    return [
+        _token_digest(text, key)
+        for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
+    ]
+
+
+def _find_token(plaintext: str) -> ApiToken | None:
+    prefix = token_prefix(plaintext)
+    if prefix is None:
         return None
     # Every API call starts here: one hand-written query, not the ORM's (docs/decisions/0005).
     with sqlbatch.prepared_cursor() as cursor:
@@ -248,10 +272,8 @@ def _find_token(plaintext: str) -> ApiToken | None:
     user = _USER.load(row, len(_TOKEN))
     assert token is not None and user is not None
     token.user = user
-    # Tokens issued before a SECRET_KEY rotation keep working while the old key is in SECRET_KEY_FALLBACKS.
-    for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])):
-        if hmac.compare_digest(token.digest, _token_digest(plaintext.strip(), key)):
-            return token
+    if any(hmac.compare_digest(token.digest, digest) for digest in token_digests(plaintext)):
+        return token
     return None
 
 
@@ -264,11 +286,29 @@ def use_api_token(plaintext: str) -> ApiToken | None:
     now = timezone.now()
     if token is None or not token.is_usable_at(now) or not token.user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_RESOLUTION:
-        with transaction.atomic():
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if _touch_token(token.pk, token.last_used_at, now):
         token.last_used_at = now
     return token
+
+
+def _touch_token(token_id: int, last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    if last_used_at is not None and now - last_used_at < _LAST_USED_RESOLUTION:
+        return False
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return True
+
+
+def token_used(
+    *, token_id: int, last_used_at: dt.datetime | None, user_id: int, app_version: str, reported: str | None
+) -> None:
+    """What ``use_api_token`` and ``record_app_version`` write, for a call whose own statement checked the
+    token (the book's one-statement reads): ``last_used_at`` at most once a minute, a changed app version.
+    """
+    now = timezone.now()
+    _touch_token(token_id, last_used_at, now)
+    if reported:
+        _write_app_version(user_id, app_version, reported.strip(), now)
 
 
 def authenticate_token(plaintext: str) -> User | None:

@@ -114,3 +114,23 @@ def test_a_prepared_cursor_has_postgresql_plan_its_statement_once_per_connection
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any('FROM "identity_user" WHERE "id" = $1' in statement for statement in prepared)
+
+
+def test_a_numbered_statement_numbers_each_name_once_in_order_of_first_use():
+    statement = sqlbatch.Numbered("SELECT %(b)s, %(a)s, %(b)s::text || %(c)s")
+    assert statement.text == "SELECT $1, $2, $1::text || $3"
+    assert statement.names == ("b", "a", "c")
+    assert statement.values({"a": 1, "b": 2, "c": "x", "unused": 0}) == [2, 1, "x"]
+    with pytest.raises(ValueError):
+        sqlbatch.Numbered("SELECT 1 WHERE name LIKE 'a%' AND id = %(id)s")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="numbered statements are PostgreSQL's")
+def test_a_numbered_statement_runs_prepared_with_its_values(note):
+    statement = sqlbatch.Numbered(
+        'SELECT "n"."progress", %(tag)s FROM "healthbook_clinicalnote" "n" WHERE "n"."id" = %(id)s AND %(id)s > 0'
+    )
+    for _ in range(7):  # past the prepare threshold: the server plans it once
+        with sqlbatch.prepared_cursor(numbered=True) as cursor:
+            cursor.execute(statement.text, statement.values({"id": note.pk, "tag": "đã đọc"}))
+            assert cursor.fetchall() == [("Tỉnh, sốt nhẹ", "đã đọc")]
