@@ -13,9 +13,13 @@ the exact answer (its error, or the same content). ``test_fast_book_reads.py`` h
 same answers, ETags and log rows. docs/decisions/0005-book-read-path.md says why it exists.
 
 The log row's hash is ``sha256(prev_hash + canonical(row))`` as everywhere (``healthbook.access``):
-Python builds the canonical text of the row but its owner and actor (``canonical_tail``), the statement
-puts those two in front, takes ``prev_hash`` from the book's last row and hashes. Two reads of one book racing for the same ``prev_hash`` meet the unique (owner, prev_hash):
-the loser's statement fails as a whole and is run again.
+Python builds the canonical text of the row but its owner and actor (``canonical_tail``); the statement
+puts those two in front, takes ``prev_hash`` from the book's last row and hashes. Two reads of one book
+racing for the same ``prev_hash`` meet the unique (owner, prev_hash): the loser's statement fails as a
+whole and is run again.
+
+The token digests are compared in SQL, not in constant time: they are keyed hashes of what the caller
+sent, so how long a comparison takes tells nothing that helps forge a token.
 
 Unlike ``healthbook.reads``, the row commits before Python encodes the answer: a failure while encoding
 (a bug, since the rows are already read) leaves a row recording a read whose answer was not sent. The
