@@ -154,7 +154,11 @@ class Citizen(TimeStampedModel):
     class Meta:
         verbose_name = _("công dân")
         verbose_name_plural = _("công dân")
-        indexes = [models.Index(fields=["full_name"], name="registry_citizen_name_idx")]
+        indexes = [
+            models.Index(fields=["full_name"], name="registry_citizen_name_idx"),
+            # Roll-out coverage counts the living residents of a district's communes (registry.selectors).
+            models.Index(fields=["commune_code"], name="registry_citizen_commune_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.personal_id})"

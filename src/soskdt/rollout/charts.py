@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -73,14 +75,18 @@ def units_bar_chart(units: Sequence[UnitProgress], *, target: int, title: str) -
     card = [u.card_percent or 0 for u in units][::-1]
     positions = range(len(units))
     ax.barh(
-        [p + 0.2 for p in positions], level2, height=0.38, color=_LEVEL2, label="Tài khoản mức 2 (% cán bộ)"
+        [p + 0.2 for p in positions],
+        level2,
+        height=0.38,
+        color=_LEVEL2,
+        label=_("Tài khoản mức 2 ({percent} cán bộ)").format(percent="%"),
     )
     ax.barh(
         [p - 0.2 for p in positions],
         card,
         height=0.38,
         color=_CARD,
-        label="Tích hợp thẻ BHYT (% có điện thoại thông minh)",
+        label=_("Tích hợp thẻ BHYT ({percent} có điện thoại thông minh)").format(percent="%"),
     )
     ax.axvline(target, color=_TARGET, linestyle="--", linewidth=1)
     ax.set_yticks(list(positions), names, fontsize=9)
@@ -101,14 +107,20 @@ def months_line_chart(months: Sequence[MonthProgress], *, target: int, title: st
     labels = [m.label for m in months]
     xs = list(range(len(months)))
     for values, colour, label in (
-        ([m.level2_percent for m in months], _LEVEL2, "Tài khoản mức 2"),
-        ([m.card_percent for m in months], _CARD, "Tích hợp thẻ BHYT"),
-        ([m.book_percent for m in months], _BOOK, "Khởi tạo Sổ SKĐT"),
+        ([m.level2_percent for m in months], _LEVEL2, _("Tài khoản mức 2")),
+        ([m.card_percent for m in months], _CARD, _("Tích hợp thẻ BHYT")),
+        ([m.book_percent for m in months], _BOOK, _("Khởi tạo Sổ SKĐT")),
     ):
         points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
         if points:
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=colour, label=label)
-    ax.axhline(target, color=_TARGET, linestyle="--", linewidth=1, label=f"Chỉ tiêu {target}%")
+    ax.axhline(
+        target,
+        color=_TARGET,
+        linestyle="--",
+        linewidth=1,
+        label=_("Chỉ tiêu {target}%").format(target=target),
+    )
     ax.set_xticks(xs, labels, fontsize=9)
     ax.set_ylim(0, 105)
     ax.set_ylabel("%")
