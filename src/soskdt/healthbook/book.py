@@ -42,7 +42,7 @@ from soskdt.healthbook.models import (
 )
 from soskdt.healthbook.selectors import BookAccess, Who, book_access, viewer_citizen_id
 from soskdt.identity.models import User
-from soskdt.identity.services import token_prefix
+from soskdt.identity.services import signing_keys, token_prefix
 
 LEVEL2_REQUIRED = define(
     "BOOK_LEVEL2_REQUIRED",
@@ -360,16 +360,10 @@ def issue_book_token(*, user: User, book: Book) -> tuple[str, BookToken]:
     return plaintext, token
 
 
-_token_prefix = token_prefix  # book tokens have the API tokens' shape
-
-
 def book_token_digests(plaintext: str) -> list[str]:
-    """The digests ``plaintext`` would have under the current key and each fallback key, in that order."""
+    """The digests ``plaintext`` would have under each of ``signing_keys()``, in that order."""
     text = plaintext.strip()
-    return [
-        _token_digest(text, key)
-        for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
-    ]
+    return [_token_digest(text, key) for key in signing_keys()]
 
 
 def book_token_valid(
@@ -380,7 +374,7 @@ def book_token_valid(
     One query, none when the caller already read the row with this prefix (``token``; None: no such row).
     """
     text = (plaintext or "").strip()
-    prefix = _token_prefix(text)
+    prefix = token_prefix(text)
     if prefix is None or book.pk is None:
         return False
     if token is False:
@@ -401,7 +395,7 @@ class BookTokenGate:
 
     def __init__(self, plaintext: str | None) -> None:
         self.plaintext = plaintext
-        self.prefix = _token_prefix(plaintext)
+        self.prefix = token_prefix(plaintext)
 
     def __call__(self, access: BookAccess) -> bool:
         lookup = access.token_lookup

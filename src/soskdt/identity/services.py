@@ -246,16 +246,16 @@ def token_prefix(plaintext: str | None) -> str | None:
     return prefix if dot and len(prefix) == 12 else None
 
 
-def token_digests(plaintext: str) -> list[str]:
-    """The digests ``plaintext`` would have under the current key and each fallback key, in that order.
+def signing_keys() -> tuple[str, ...]:
+    """SECRET_KEY, then each key of SECRET_KEY_FALLBACKS: tokens issued before a key rotation keep
+    working while the old key is a fallback."""
+    return (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
 
-    Tokens issued before a SECRET_KEY rotation keep working while the old key is in SECRET_KEY_FALLBACKS.
-    """
+
+def token_digests(plaintext: str) -> list[str]:
+    """The digests ``plaintext`` would have under each of ``signing_keys()``, in that order."""
     text = plaintext.strip()
-    return [
-        _token_digest(text, key)
-        for key in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
-    ]
+    return [_token_digest(text, key) for key in signing_keys()]
 
 
 def _find_token(plaintext: str) -> ApiToken | None:

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -528,33 +529,20 @@ def _staff_states(
     unmatched: dict[tuple[Any, ...], dict[str, Resolved]] = {}
     states: list[StaffState] = []
     append = states.append
+    resolve = partial(
+        resolve_statuses, facts=facts, books=books, moment=moment, day=moment_day, resolutions=resolutions
+    )
     for pk, unit_id, name, pid, position, department, smartphone in rows:
         entered = entered_all.get(pk, nothing)
         if pid in accounts:
-            matched, statuses = resolve_statuses(
-                personal_id=pid,
-                has_smartphone=smartphone,
-                entered=entered,
-                facts=facts,
-                books=books,
-                moment=moment,
-                day=moment_day,
-                resolutions=resolutions,
-            )
+            matched, statuses = resolve(personal_id=pid, has_smartphone=smartphone, entered=entered)
         else:
             key = (smartphone, entered.get(LEVEL2), entered.get(VNEID), entered.get(BOOK), entered.get(CARD))
             known = unmatched.get(key)
             if known is None:
-                known = unmatched[key] = resolve_statuses(
-                    personal_id=pid,
-                    has_smartphone=smartphone,
-                    entered=entered,
-                    facts=facts,
-                    books=books,
-                    moment=moment,
-                    day=moment_day,
-                    resolutions=resolutions,
-                )[1]
+                known = unmatched[key] = resolve(personal_id=pid, has_smartphone=smartphone, entered=entered)[
+                    1
+                ]
             matched, statuses = False, dict(known)
         append(StaffState(pk, unit_id, name, pid, position, department, smartphone, matched, statuses))
     return states

@@ -65,20 +65,27 @@ SHORT_LABELS: dict[str, str] = {
 View = Callable[..., HttpResponse]
 
 
-def rollout_page(view: View) -> View:
-    """Staff with a roll-out permission only; anything out of scope is the plain 404."""
+def _guarded(allowed: Callable[[User], bool]) -> Callable[[View], View]:
+    """Staff for whom ``allowed`` holds; anybody else, and anything out of scope, is the plain 404."""
 
-    @staff_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (selectors.is_reporter(request.user) or selectors.is_admin(request.user)):
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404 from exc
+    def decorator(view: View) -> View:
+        @staff_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not allowed(cast(User, request.user)):
+                raise Http404
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404 from exc
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+#: Staff with a roll-out permission only.
+rollout_page = _guarded(lambda user: selectors.is_reporter(user) or selectors.is_admin(user))
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -696,20 +703,8 @@ def printing(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def reception_page(view: View) -> View:
-    """Reception staff and unit reporters, for their own unit's reception form only; anybody else: 404."""
-
-    @staff_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not selectors.can_guide_patients(request.user):
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404 from exc
-
-    return wrapper
+#: Reception staff and unit reporters, for their own unit's reception form only.
+reception_page = _guarded(selectors.can_guide_patients)
 
 
 @reception_page
