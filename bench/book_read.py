@@ -13,14 +13,19 @@ lab tab ``…/visits/{id}/tabs/lab`` is measured too), for random citizens among
 2. Server time, one request at a time: every sampled citizen calls both endpoints in-process
    (``django.test.Client``); an outermost middleware times the real handler. p50/p99 in ms and the
    number of SQL queries per call are printed (target p99 <= 15 ms).
-   Before measuring, the tables are read into the OS cache (``pg_prewarm``; ``--cold`` skips it).
+   Before measuring, the tables are read into memory (``pg_prewarm``, see 3; ``--cold`` skips it).
 3. Under load: the app runs under gunicorn (``--workers`` sync workers, default 2 per core + 1, DEBUG
    off) and ``wrk`` sends requests for ``--duration`` s on ``--connections`` connections, rotating over
    the sampled citizens' tokens and paths (a Lua script reads them from a file). Each call is measured
    ``--rounds`` times in turn with the server's minimal JSON endpoint (``/api/v1/health``); the median of
    its per-round ratios to that endpoint is printed (target >= 0.4). So is the *floor*: a bench-only
    view that does what any logged read must, one INSERT and its COMMIT, and nothing else; its ratio is
-   the most a logged read can reach on the machine.
+   the most a logged read can reach on the machine. And so is the year's one statement alone behind a
+   bare view (no django-ninja, no answer built): the most a cheaper answer could bring the year to. Each run also prints the CPU a request cost in the app
+   server's processes and in PostgreSQL's, and how idle the machine was (a run that leaves the CPU idle
+   waited on something, usually the disk).
+   Before measuring, the tables are read into memory: the OS cache, then PostgreSQL's ``shared_buffers``
+   as far as they hold them (the bench warns when the measured reads' tables do not fit).
 
     .venv/bin/python bench/book_read.py [--citizens 100000] [--visits 1000000] [--sample 10000]
         [--reuse] [--duration 10] [--connections 10] [--workers 2*cores+1] [--rounds 3] [--explain]
@@ -46,8 +51,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +79,9 @@ def _database_url() -> str:
     host = os.environ.get("PGHOST", "127.0.0.1")
     port = os.environ.get("PGPORT", "5432")
     user = os.environ.get("PGUSER", "postgres")
-    return f"postgres://{user}@{host}:{port}/{DB_NAME}"
+    from urllib.parse import quote
+
+    return f"postgres://{user}@{quote(host, safe='')}:{port}/{DB_NAME}"
 
 
 def _cols(names: str) -> list[str]:
@@ -515,6 +524,7 @@ LABELS = {
     "visit": "one visit with all its items",
     "lab tab": "its lab tab (service lines + results)",
     "floor": "floor: one INSERT + COMMIT, nothing else",
+    "year statement": "the year's statement alone, bare view",
 }
 
 
@@ -647,9 +657,60 @@ def _wrk(base: str, lua: Path, items: Path, *, duration: int, connections: int) 
     return rps, bad, p99
 
 
-# A bench-only view served beside the product (its own URLconf in the run's temporary folder): the least
-# that any logged read must do, one INSERT and its COMMIT, with no authentication and no content. Its
-# ratio to the minimal endpoint is the ceiling a logged read can reach on this machine.
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds used so far by the app server's processes and by PostgreSQL's, and the machine's total
+    and idle seconds (Linux ``/proc``). A run's difference says where a request's time went, and whether
+    the run waited (idle CPU) rather than computed.
+
+    Each process counts its own time and that of the children it reaped (a database connection that
+    closed during the run ends in the postmaster's count, a restarted worker in gunicorn's), so a
+    difference stays exact when processes come and go."""
+
+    app: float
+    database: float
+    total: float
+    idle: float
+
+    @classmethod
+    def now(cls, server_group: int) -> CpuSample | None:
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        app = database = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # the process ended: its time is now its parent's
+            name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+            used = sum(int(value) for value in rest[11:15]) / tick  # utime stime cutime cstime
+            if int(rest[2]) == server_group:
+                app += used
+            elif name.startswith("postgres"):
+                database += used
+        ticks = [int(value) for value in fields]
+        return cls(app, database, sum(ticks) / tick, (ticks[3] + ticks[4]) / tick)
+
+    def per_request(self, before: CpuSample, requests: float) -> str:
+        app, database = self.app - before.app, self.database - before.database
+        idle = (self.idle - before.idle) / max(self.total - before.total, 1e-9)
+        return (
+            f"CPU per request: app {1000 * app / requests:.2f} ms, "
+            f"PostgreSQL {1000 * database / requests:.2f} ms; idle {idle:.0%}"
+        )
+
+
+# Bench-only views served beside the product (their own URLconf in the run's temporary folder):
+# - the floor: the least that any logged read must do, one INSERT and its COMMIT, with no authentication
+#   and no content. Its ratio to the minimal endpoint is the most a logged read can reach on this machine;
+# - the year's statement alone: the one statement of *visits of one year* (token, book, content, log row)
+#   behind a bare Django view that answers {"status": "ok"}: no django-ninja, no answer built. Its ratio
+#   is the most that making the year's answer cheaper could reach.
 FLOOR = "/bench/logged-write"
 FLOOR_MODULES = {
     "bench_floor_urls.py": """
@@ -657,6 +718,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 
+from soskdt.healthbook import fastpath
+from soskdt.healthbook.access import context_from
 from soskdt.urls import urlpatterns as product
 
 
@@ -666,7 +729,26 @@ def logged_write(request):
     return JsonResponse({"status": "ok"})
 
 
-urlpatterns = [path("bench/logged-write", logged_write), *product]
+def year_statement(request, year):
+    found = fastpath._run(
+        fastpath._YEAR_SQL,
+        bearer=request.headers["Authorization"].removeprefix("Bearer "),
+        book_token=request.headers["X-Book-Token"],
+        app_version=request.headers.get("X-App-Version"),
+        context=context_from(request, "api"),
+        action="visits.year",
+        target=f"year:{year}",
+        extra={"year": year, "limit": 20, "offset": 0},
+    )
+    assert found is not None
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("bench/logged-write", logged_write),
+    path("bench/year-statement/<int:year>", year_statement),
+    *product,
+]
 """,
     "bench_floor_settings.py": """
 from soskdt.settings import *  # noqa: F403
@@ -674,7 +756,7 @@ from soskdt.settings import *  # noqa: F403
 ROOT_URLCONF = "bench_floor_urls"
 """,
 }
-LOAD_KEYS = ("health", "year", "visit", "lab tab", "floor")
+LOAD_KEYS = ("health", "year", "visit", "lab tab", "floor", "year statement")
 
 
 def measure_under_load(
@@ -726,7 +808,10 @@ def measure_under_load(
             _wait_until_up(base + HEALTH)
             lua = Path(folder) / "rotate.lua"
             lua.write_text(LUA)
-            paths = _paths(plan) | {"floor": [(FLOOR, "", "")]}
+            paths = _paths(plan) | {
+                "floor": [(FLOOR, "", "")],
+                "year statement": [(f"/bench/year-statement/{y}", b, k) for _pid, y, _v, b, k in plan],
+            }
             for turn in range(1, rounds + 1):
                 rps: dict[str, float] = {}
                 for key in LOAD_KEYS:
@@ -734,12 +819,16 @@ def measure_under_load(
                     items.write_text("".join(f"{p}\t{b}\t{k}\n" for p, b, k in paths[key]))
                     _tokens_just_used()
                     _wrk(base, lua, items, duration=2, connections=connections)  # warm up the workers
+                    before = CpuSample.now(server.pid)
                     rps[key], bad, p99 = _wrk(base, lua, items, duration=duration, connections=connections)
+                    after = CpuSample.now(server.pid)
                     if bad:
                         raise RuntimeError(f"{key}: {bad} non-2xx answers")
                     say(
                         f"  round {turn}  {LABELS[key]:<46} {rps[key]:8,.0f} requests/s   (latency p99 {p99})"
                     )
+                    if before and after:
+                        say(f"{'':11}{after.per_request(before, rps[key] * duration)}")
                 for key in LOAD_KEYS:
                     ratios[key].append(rps[key] / rps["health"])
         finally:
@@ -751,11 +840,24 @@ def measure_under_load(
 # --- the cache ----------------------------------------------------------------------------------------
 
 
-def prewarm() -> None:
-    """Read the book's tables and indexes into the operating system's cache (``pg_prewarm``, mode read).
+# The line tables the two measured reads do not touch (the lab tab does) come last when the database's
+# own cache cannot hold everything; primary keys of line tables are never used (lines are read by visit).
+_LAB_TABLES = ("healthbook_serviceline", "healthbook_result")
+_UNUSED = ("healthbook_drugline_pkey", "healthbook_serviceline_pkey", "healthbook_result_pkey")
 
-    A database server keeps its working set in memory; this 24 GB machine could hold the 8 GB database,
-    but its page cache is reclaimed in the background, so without this the figures measure the disk.
+
+def _gb(pages: int) -> str:
+    return f"{pages * 8192 / 2**30:.1f} GB"
+
+
+def prewarm() -> None:
+    """Read the book's tables and indexes into memory: the OS cache (``pg_prewarm``, mode read), then
+    PostgreSQL's own cache (mode buffer) as far as ``shared_buffers`` holds them.
+
+    A database server keeps its working set in memory. This 24 GB machine's page cache is reclaimed in the
+    background, so what sits only there is read from the disk again within minutes: with the default
+    128 MB of ``shared_buffers`` the runs under load left the CPU 20–60 % idle, waiting on the disk.
+    Sized as for production (a quarter of the memory), PostgreSQL holds the reads' tables itself.
     """
     import psycopg
 
@@ -763,18 +865,47 @@ def prewarm() -> None:
     try:
         with psycopg.connect(_dsn(DB_NAME), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-            pages = conn.execute(
-                "SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            relations = conn.execute(
+                "SELECT c.oid, c.relname, "
+                "CASE WHEN c.relkind = 'r' THEN c.relname ELSE i.indrelid::regclass::text END, "
+                "pg_relation_size(c.oid) / 8192 FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_index i ON i.indexrelid = c.oid "
                 "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') "
                 "AND c.relname ~ '^(healthbook|registry|identity|hb_)'"
-            ).fetchone()[0]
+            ).fetchall()
+            pages = sum(
+                conn.execute("SELECT pg_prewarm(%s, 'read')", (oid,)).fetchone()[0] for oid, *_ in relations
+            )
+            budget = int(
+                conn.execute(
+                    "SELECT setting::bigint FROM pg_settings WHERE name = 'shared_buffers'"
+                ).fetchone()[0]
+            )
+            wanted = sorted(
+                (r for r in relations if r[1] not in _UNUSED),
+                key=lambda r: (r[2] in _LAB_TABLES, r[2] == "healthbook_drugline", r[3]),
+            )
+            held, left_out = 0, []
+            for oid, _name, table, size in wanted:
+                if held + size > budget * 0.9:
+                    left_out.append(table)
+                    continue
+                held += conn.execute("SELECT pg_prewarm(%s, 'buffer')", (oid,)).fetchone()[0]
     except psycopg.Error as error:
         say(f"prewarm skipped: {error}")
         return
+    say(f"prewarmed {_gb(pages)} into the OS cache in {time.perf_counter() - started:.0f} s")
+    missing = sorted(set(left_out))
     say(
-        f"prewarmed {int(pages or 0) * 8 // 1024:,} MB into the OS cache in {time.perf_counter() - started:.0f} s"
+        f"shared_buffers {_gb(budget)}: PostgreSQL holds {_gb(held)} of the reads' tables and indexes"
+        + (f" (not all of {', '.join(missing)})" if missing else " (all of them)")
     )
+    if {"healthbook_visit", "healthbook_drugline", "healthbook_accesslog"} & set(missing):
+        say(
+            "  WARNING: the measured reads' tables do not fit: under load they will wait on the disk once the "
+            "OS drops its cache. Size the server as for production and restart it, e.g.\n"
+            "  psql -c \"ALTER SYSTEM SET shared_buffers = '6GB'\" && pg_ctlcluster 15 main restart"
+        )
 
 
 # --- profile ---------------------------------------------------------------------------------------------
@@ -882,15 +1013,21 @@ def main() -> None:
             rounds=args.rounds,
         )
         say("  median ratio to the minimal endpoint of the same round:")
-        for key in ("year", "visit", "lab tab", "floor"):
+        for key in LOAD_KEYS[1:]:
             say(f"  ratio {LABELS[key]:<46} {ratio[key]:.2f}")
+    else:
+        ratio = {}
     summary = {
         k: {"p50_ms": round(v[0], 2), "p99_ms": round(v[1], 2), "queries": v[2]} for k, v in figures.items()
     }
     say(
         "\n"
         + json.dumps(
-            {"sizes": dict(zip(("citizens", "visits", "sample"), sizes, strict=True)), "server_time": summary}
+            {
+                "sizes": dict(zip(("citizens", "visits", "sample"), sizes, strict=True)),
+                "server_time": summary,
+                "ratio_under_load": {k: round(v, 3) for k, v in ratio.items() if k != "health"},
+            }
         )
     )
 

@@ -18,6 +18,7 @@ are ``%s`` and a literal ``%`` must be written ``%%``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -285,7 +286,9 @@ def prepared_cursor(*, using: str = DEFAULT_DB_ALIAS, numbered: bool = False) ->
     binds on the server, and psycopg prepares a statement from its fifth run on a connection (connections
     live for ``CONN_MAX_AGE``). It is wrapped like any Django cursor (query logging, execute wrappers).
     One statement per ``execute``. ``numbered``: its statements are ``Numbered`` ones (``$n``
-    placeholders, PostgreSQL only). Elsewhere it is the ordinary cursor.
+    placeholders, PostgreSQL only) and their rows come back in binary, which psycopg loads in C (a
+    timestamp in text goes through a regular expression), with the same Python values as Django's
+    text rows (``_binary_rows_as_text``). Elsewhere it is the ordinary cursor.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -295,6 +298,47 @@ def prepared_cursor(*, using: str = DEFAULT_DB_ALIAS, numbered: bool = False) ->
     import psycopg
 
     connection.ensure_connection()
-    raw = (psycopg.RawCursor if numbered else psycopg.Cursor)(connection.connection)
+    raw: psycopg.Cursor[Any]
+    if numbered:
+        raw = psycopg.RawCursor(connection.connection)
+        raw.format = psycopg.pq.Format.BINARY
+        _binary_rows_as_text(connection.connection)
+    else:
+        raw = psycopg.Cursor(connection.connection)
     with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]  # Django's own wrapping
         yield cursor
+
+
+def _binary_rows_as_text(conn: Any) -> None:
+    """Make binary rows of ``conn`` load as Django's text rows do (registered once per connection).
+
+    Django loads ``jsonb`` and ``inet`` as text and parses them itself (``JSONField.from_db_value``);
+    psycopg's binary loaders would give a dict and an address object. Timestamps already agree (aware, in
+    the connection's time zone, UTC).
+    """
+    from psycopg import postgres, pq
+
+    jsonb_as_text, inet_as_text = _text_loaders()
+    if conn.adapters.get_loader(postgres.types["jsonb"].oid, pq.Format.BINARY) is jsonb_as_text:
+        return
+    conn.adapters.register_loader("jsonb", jsonb_as_text)
+    for name in ("inet", "cidr"):
+        conn.adapters.register_loader(name, inet_as_text)
+
+
+@functools.cache
+def _text_loaders() -> tuple[type, type]:
+    from psycopg import adapt, pq
+    from psycopg.types.net import InetBinaryLoader
+
+    class JsonbAsText(adapt.Loader):
+        format = pq.Format.BINARY
+
+        def load(self, data: Any) -> str:
+            return bytes(data[1:]).decode()  # a version byte, then the text
+
+    class InetAsText(InetBinaryLoader):
+        def load(self, data: Any) -> str:  # type: ignore[override]  # Django's text value
+            return str(super().load(data))
+
+    return JsonbAsText, InetAsText

@@ -134,3 +134,31 @@ def test_a_numbered_statement_runs_prepared_with_its_values(note):
         with sqlbatch.prepared_cursor(numbered=True) as cursor:
             cursor.execute(statement.text, statement.values({"id": note.pk, "tag": "đã đọc"}))
             assert cursor.fetchall() == [("Tỉnh, sốt nhẹ", "đã đọc")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="numbered statements are PostgreSQL's")
+@pytest.mark.django_db
+def test_a_numbered_statement_gives_the_values_a_django_cursor_gives():
+    # Its rows come back in binary; code reading them must not tell the difference.
+    sql = (
+        "SELECT TIMESTAMPTZ '2025-03-01 08:30:00.123456+07', DATE '2025-03-01', NUMERIC '12.50', "
+        "CAST(%(json)s AS jsonb), CAST(%(ip)s AS inet), CAST('10.0.0.0/8' AS cidr), %(text)s, 7::bigint, TRUE, "
+        "NULL::timestamptz"
+    )
+    values = {"json": '{"mã": [1, 2]}', "ip": "192.0.2.7", "text": "Sổ sức khỏe"}
+    statement = sqlbatch.Numbered(sql)
+    with sqlbatch.prepared_cursor(numbered=True) as cursor:
+        cursor.execute(statement.text, statement.values(values))
+        (numbered,) = cursor.fetchall()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.replace("%(json)s", "%s").replace("%(ip)s", "%s").replace("%(text)s", "%s"),
+            [values["json"], values["ip"], values["text"]],
+        )
+        (ordinary,) = cursor.fetchall()
+    assert numbered == ordinary
+    assert [type(value) for value in numbered] == [type(value) for value in ordinary]
+    assert numbered[0].tzinfo == dt.UTC and numbered[0] == dt.datetime(
+        2025, 3, 1, 1, 30, 0, 123456, tzinfo=dt.UTC
+    )
+    assert numbered[3] == '{"mã": [1, 2]}' and numbered[4] == "192.0.2.7"
