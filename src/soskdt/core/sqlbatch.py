@@ -316,10 +316,8 @@ def _binary_rows_as_text(conn: Any) -> None:
     psycopg's binary loaders would give a dict and an address object. Timestamps already agree (aware, in
     the connection's time zone, UTC).
     """
-    from psycopg import postgres, pq
-
-    jsonb_as_text, inet_as_text = _text_loaders()
-    if conn.adapters.get_loader(postgres.types["jsonb"].oid, pq.Format.BINARY) is jsonb_as_text:
+    jsonb, binary, jsonb_as_text, inet_as_text = _text_loaders()
+    if conn.adapters.get_loader(jsonb, binary) is jsonb_as_text:
         return
     conn.adapters.register_loader("jsonb", jsonb_as_text)
     for name in ("inet", "cidr"):
@@ -327,8 +325,9 @@ def _binary_rows_as_text(conn: Any) -> None:
 
 
 @functools.cache
-def _text_loaders() -> tuple[type, type]:
-    from psycopg import adapt, pq
+def _text_loaders() -> tuple[int, Any, type, type]:
+    """The jsonb type's oid, the binary format, and the two loaders (made once: the check is per call)."""
+    from psycopg import adapt, postgres, pq
     from psycopg.types.net import InetBinaryLoader
 
     class JsonbAsText(adapt.Loader):
@@ -341,4 +340,4 @@ def _text_loaders() -> tuple[type, type]:
         def load(self, data: Any) -> str:  # type: ignore[override]  # Django's text value
             return str(super().load(data))
 
-    return JsonbAsText, InetAsText
+    return postgres.types["jsonb"].oid, pq.Format.BINARY, JsonbAsText, InetAsText

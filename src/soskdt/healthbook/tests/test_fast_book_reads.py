@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
@@ -276,6 +277,15 @@ def test_a_visit_the_book_does_not_show_steps_aside(citizen, api_token, token, r
     assert AccessLog.objects.count() == count
 
 
+def _in_threads(reader: Callable[[], None], count: int = 4) -> None:
+    """Run ``reader`` in ``count`` threads at once and wait for them all."""
+    threads = [threading.Thread(target=reader) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_reads_of_one_book_racing_each_other_all_succeed_on_one_unbroken_chain(citizen, bearer):
     add_visits(citizen.citizen, dt.datetime(2025, 2, 1, 8, 0))
@@ -297,11 +307,7 @@ def test_reads_of_one_book_racing_each_other_all_succeed_on_one_unbroken_chain(c
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=reader) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(reader)
     assert statuses == [200] * 60
     assert AccessLog.objects.filter(owner_id=citizen.citizen_id).count() == before + 60
     assert verify_chain(citizen.citizen_id).ok
@@ -328,11 +334,7 @@ def test_general_reads_racing_on_one_book_all_succeed_on_one_unbroken_chain(citi
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=reader) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(reader)
     assert done == [1] * 40
     assert AccessLog.objects.filter(owner_id=citizen.citizen_id).count() == before + 40
     assert verify_chain(citizen.citizen_id).ok
